@@ -1,0 +1,90 @@
+#!/bin/bash
+# Build qemu-system-x86_64 with hsnic from Debian's QEMU source package.
+#
+# Output: prints the path of the built binary. The result is cached under
+# $HSNIC_CACHE/qemu/<hash of every input>/, so a second run with the same
+# inputs builds nothing; the build tree itself is kept (per QEMU version)
+# and ccache is used, so a change to hw/net rebuilds only what it touches.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+HSNIC_STEP=qemu
+
+# Pinned version first, then the fallback.
+QEMU_VERSIONS=${QEMU_VERSIONS:-"1:10.2.2+ds-1 1:10.0.13+ds-0+deb13u1"}
+CONFIGURE_ARGS=(
+	--target-list=x86_64-softmmu
+	--python=/usr/bin/python3
+	--disable-install-blobs
+	--without-default-features
+	--enable-tcg --enable-kvm --disable-slirp
+	--enable-trace-backends=log
+	--disable-docs --disable-tools --disable-user
+	--disable-werror
+)
+
+inputs=("$HSNIC_TOP/hw/net" "$HSNIC_TOP/include/hsnic_abi.h" "$0"
+	"$HSNIC_TOP/scripts/lib/common.sh")
+key=$(echo "$QEMU_VERSIONS ${CONFIGURE_ARGS[*]} $(hash_inputs "${inputs[@]}")" |
+	sha256sum | cut -c1-16)
+out=$HSNIC_CACHE/qemu/$key
+if [ -x "$out/qemu-system-x86_64" ]; then
+	echo "$out/qemu-system-x86_64"
+	exit 0
+fi
+
+srcroot=$HSNIC_CACHE/src
+mkdir -p "$srcroot"
+pristine=""
+for v in $QEMU_VERSIONS; do
+	upstream=${v#*:}
+	upstream=${upstream%-*}
+	dir=$srcroot/qemu-$upstream
+	if [ ! -f "$dir/.hsnic-complete" ]; then
+		log "fetching Debian source qemu=$v"
+		rm -rf "$dir"
+		if ! (cd "$srcroot" && run_logged "$srcroot/qemu-$upstream.log" \
+			apt-get source -q "qemu=$v"); then
+			log "qemu=$v not available, trying the next version"
+			continue
+		fi
+		touch "$dir/.hsnic-complete"
+	fi
+	pristine=$dir
+	version=$upstream
+	break
+done
+[ -n "$pristine" ] || die "no QEMU source package could be fetched"
+
+work=$HSNIC_CACHE/qemu-build/$version
+mkdir -p "$work"
+# The source tree: Debian's tree plus hsnic's files. rsync -c keeps the
+# mtime of unchanged files so ninja only rebuilds what changed.
+log "preparing source tree for QEMU $version"
+rsync -a --delete --exclude=/build "$pristine/" "$work/src/"
+cp "$HSNIC_TOP"/hw/net/hsnic*.c "$work/src/hw/net/"
+cp "$HSNIC_TOP/include/hsnic_abi.h" "$work/src/include/hw/net/hsnic_abi.h"
+cat "$HSNIC_TOP/hw/net/trace-events" >>"$work/src/hw/net/trace-events"
+(cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/hw/net/qemu-integration.patch") ||
+	die "hw/net/qemu-integration.patch does not apply to QEMU $version"
+
+export CCACHE_DIR=$HSNIC_CACHE/ccache
+mkdir -p "$work/build"
+cd "$work/build"
+if [ ! -f build.ninja ] || [ "$(cat .hsnic-configure 2>/dev/null)" != "${CONFIGURE_ARGS[*]}" ]; then
+	log "configuring"
+	rm -rf "$work/build"/*
+	run_logged "$work/configure.log" ../src/configure --cc="ccache gcc" \
+		--host-cc="ccache gcc" "${CONFIGURE_ARGS[@]}"
+	echo "${CONFIGURE_ARGS[*]}" >.hsnic-configure
+fi
+log "building qemu-system-x86_64 (cold: ~5 min on 2 cores)"
+with_heartbeat "building qemu" run_logged "$work/build.log" \
+	ninja -j"$(nproc)" qemu-system-x86_64
+
+mkdir -p "$out.tmp"
+cp qemu-system-x86_64 "$out.tmp/"
+echo "$version" >"$out.tmp/VERSION"
+rm -rf "$out"
+mv "$out.tmp" "$out"
+log "built QEMU $version with hsnic: $out/qemu-system-x86_64"
+echo "$out/qemu-system-x86_64"
