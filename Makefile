@@ -1,0 +1,55 @@
+# hsnic: top-level entry points. Every target installs what it needs
+# (scripts/deps.sh, once per machine) and builds into $(HSNIC_CACHE).
+#
+#   make            build QEMU with hsnic, the guest kernel, hsnic.ko,
+#                   the root filesystem and the kernel selftests
+#   make demo       ... then boot two VMs and print hsnic's throughput
+#   make test       unit tests, then the lab tests (README.md)
+#   make test-unit  only the fast host-side tests
+#   make check-style  QEMU and kernel checkpatch on our C code
+
+HSNIC_CACHE ?= $(HOME)/.cache/hsnic
+export HSNIC_CACHE
+PYTHON := /usr/bin/python3
+
+.PHONY: all deps qemu kernel driver rootfs selftests demo test test-unit \
+	unit-build check-style clean
+
+all: qemu kernel driver rootfs selftests
+
+# scripts/deps.sh keeps its own stamp: a no-op once it has run.
+deps:
+	bash scripts/deps.sh
+
+qemu: deps
+	scripts/build-qemu.sh
+kernel: deps
+	scripts/build-kernel.sh
+driver: kernel
+	scripts/build-driver.sh
+rootfs: deps
+	images/build-rootfs.sh
+selftests: kernel
+	scripts/build-selftests.sh
+
+demo: all
+	$(PYTHON) scripts/lab.py demo
+
+build/build.ninja: meson.build
+	meson setup --reconfigure build >/dev/null || meson setup build
+
+unit-build: deps build/build.ninja
+	meson compile -C build
+
+test-unit: unit-build
+	$(PYTHON) tests/run.py --tier unit
+
+test: all unit-build
+	$(PYTHON) tests/run.py --junit build/junit.xml
+
+check-style:
+	scripts/check-style.sh
+
+clean:
+	rm -rf build
+	@echo "build caches stay in $(HSNIC_CACHE) (rm -rf it to start cold)"

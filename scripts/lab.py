@@ -1,0 +1,689 @@
+#!/usr/bin/python3
+"""hsnic lab runner: boot VM topologies under QEMU and run commands in them.
+
+Usage (see docs/lab.md for the whole interface):
+
+  scripts/lab.py run [-t loop|pair|pair-tcp] [-n hsnic|virtio-net-pci|igb|e1000e]
+                     [--vm NAME|all] [--timeout S] [--script FILE] [-- CMD...]
+  scripts/lab.py demo [-n NIC] [--seconds S]
+  scripts/lab.py accel
+
+`run` boots the topology, waits for every VM's agent, runs CMD (a bash
+command line) or the host-side script FILE inside the chosen VM(s), prints
+the output prefixed with the VM name, shuts everything down and exits with
+the command's exit code (the first non-zero one when it ran in several VMs).
+
+The module is also the Python API the tests use:
+
+    with Lab(topology="pair", nic="hsnic") as lab:
+        rc, out = lab.vms[0].run("ping -c1 192.0.2.2")
+"""
+
+import argparse
+import base64
+import itertools
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import json
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.environ.get("HSNIC_CACHE", os.path.expanduser("~/.cache/hsnic"))
+
+NICS = ("hsnic", "virtio-net-pci", "igb", "e1000e")
+TOPOLOGIES = ("loop", "pair", "pair-tcp")
+
+# Documentation ranges only (RFC 5737, RFC 3849).
+NET4 = "192.0.2.%d/24"
+NET6 = "2001:db8:1::%d/64"
+
+BOOT_TIMEOUT = 240
+CONSOLE_ALARMS = ("Kernel panic", "BUG:", "Oops:", "WARNING:",
+                  "INFO: task", "soft lockup", "hard LOCKUP",
+                  "general protection fault")
+
+
+class LabError(Exception):
+    pass
+
+
+def log(msg):
+    print("[lab] " + msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- artifacts
+
+def _script_output(cmd, what):
+    """Run a build script that prints its artifact's path last on stdout."""
+    env = dict(os.environ, HSNIC_CACHE=CACHE)
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, env=env, text=True)
+    if res.returncode != 0:
+        raise LabError("building %s failed (%s)" % (what, " ".join(cmd)))
+    lines = res.stdout.strip().splitlines()
+    if not lines:
+        raise LabError("%s: build script printed no path" % what)
+    return lines[-1]
+
+
+class Artifacts:
+    """Paths of everything a VM needs; built (or found in cache) on demand.
+
+    Environment overrides: HSNIC_QEMU, HSNIC_KDIR, HSNIC_ROOTFS,
+    HSNIC_SELFTESTS, HSNIC_MODULE.
+    """
+
+    def __init__(self):
+        self._memo = {}
+
+    def _get(self, key, env, cmd):
+        if key not in self._memo:
+            self._memo[key] = os.environ.get(env) or _script_output(cmd, key)
+        return self._memo[key]
+
+    @property
+    def qemu(self):
+        return self._get("qemu", "HSNIC_QEMU",
+                         [os.path.join(TOP, "scripts/build-qemu.sh")])
+
+    @property
+    def kdir(self):
+        return self._get("kernel", "HSNIC_KDIR",
+                         [os.path.join(TOP, "scripts/build-kernel.sh")])
+
+    @property
+    def bzimage(self):
+        return os.path.join(self.kdir, "arch/x86/boot/bzImage")
+
+    @property
+    def rootfs(self):
+        return self._get("rootfs", "HSNIC_ROOTFS",
+                         [os.path.join(TOP, "images/build-rootfs.sh")])
+
+    @property
+    def selftests(self):
+        return self._get("selftests", "HSNIC_SELFTESTS",
+                         [os.path.join(TOP, "scripts/build-selftests.sh"),
+                          self.kdir])
+
+    @property
+    def module(self):
+        return self._get("module", "HSNIC_MODULE",
+                         [os.path.join(TOP, "scripts/build-driver.sh"),
+                          self.kdir])
+
+
+# ------------------------------------------------------------ acceleration
+
+def detect_accel(sysfs="/sys", dev="/dev/kvm"):
+    """Return ("kvm"|"tcg", reason). KVM only where it really works.
+
+    /dev/kvm provided by kvm_pvm (PVM) cannot run stock kernels: such hosts
+    get TCG. HSNIC_ACCEL=tcg|kvm overrides.
+    """
+    forced = os.environ.get("HSNIC_ACCEL")
+    if forced in ("tcg", "kvm"):
+        return forced, "HSNIC_ACCEL=%s" % forced
+    if not os.path.exists(dev):
+        return "tcg", "no %s" % dev
+    if os.path.isdir(os.path.join(sysfs, "module/kvm_pvm")):
+        return "tcg", "/dev/kvm is PVM (kvm_pvm), which cannot run stock kernels"
+    if not any(os.path.isdir(os.path.join(sysfs, "module", m))
+               for m in ("kvm_intel", "kvm_amd")):
+        return "tcg", "neither kvm_intel nor kvm_amd is loaded"
+    if not os.access(dev, os.R_OK | os.W_OK):
+        return "tcg", "%s is not accessible" % dev
+    return "kvm", "kvm_intel/kvm_amd present"
+
+
+def accel_args(accel):
+    if accel == "kvm":
+        return ["-accel", "kvm", "-cpu", "host"]
+    return ["-accel", "tcg,thread=multi", "-cpu", "max"]
+
+
+# -------------------------------------------------------------------- QMP
+
+class QMP:
+    def __init__(self, path, timeout=30):
+        self.sock = _connect_unix(path, timeout)
+        self.f = self.sock.makefile("rw")
+        json.loads(self.f.readline())            # greeting
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.f.write(json.dumps(msg) + "\n")
+        self.f.flush()
+        while True:
+            line = self.f.readline()
+            if not line:
+                raise LabError("QMP connection closed")
+            resp = json.loads(line)
+            if "return" in resp:
+                return resp["return"]
+            if "error" in resp:
+                raise LabError("QMP %s: %s" % (name, resp["error"]["desc"]))
+
+    def hmp(self, line):
+        return self.cmd("human-monitor-command", **{"command-line": line})
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def _connect_unix(path, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise LabError("cannot connect to %s" % path)
+            time.sleep(0.1)
+
+
+# ------------------------------------------------------------------ agent
+
+class Agent:
+    """Host side of the in-guest agent protocol (images/payload/init)."""
+
+    def __init__(self, path, name):
+        self.path = path
+        self.name = name
+        self.sock = None
+        self.cv = threading.Condition()
+        self.ready = False
+        self.closed = False
+        self.results = {}           # id -> [lines, rc or None]
+        self.watchers = {}          # id -> callable(line)
+        self.ids = itertools.count(1)
+
+    def connect(self, timeout):
+        self.sock = _connect_unix(self.path, timeout)
+        threading.Thread(target=self._reader, daemon=True).start()
+
+    def _reader(self):
+        buf = b""
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                with self.cv:
+                    self.closed = True
+                    self.cv.notify_all()
+                return
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                self._handle(line.decode("utf-8", "replace").strip())
+
+    def _handle(self, line):
+        parts = line.split(" ")
+        with self.cv:
+            if parts[0] == "READY":
+                self.ready = True
+            elif parts[0] == "OUT" and len(parts) >= 2:
+                text = base64.b64decode(parts[2]).decode("utf-8", "replace") \
+                    if len(parts) > 2 else ""
+                res = self.results.setdefault(parts[1], [[], None])
+                res[0].append(text)
+                w = self.watchers.get(parts[1])
+                if w:
+                    w(text)
+            elif parts[0] == "END" and len(parts) == 3:
+                res = self.results.setdefault(parts[1], [[], None])
+                res[1] = int(parts[2])
+            self.cv.notify_all()
+
+    def wait_ready(self, timeout, alive):
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while not self.ready:
+                if self.closed or not alive():
+                    raise LabError("%s: VM died while booting" % self.name)
+                if time.monotonic() > deadline:
+                    raise LabError("%s: agent not ready after %d s"
+                                   % (self.name, timeout))
+                self.cv.wait(0.5)
+
+    def start(self, script, timeout, watcher=None):
+        cid = str(next(self.ids))
+        payload = base64.b64encode(script.encode()).decode()
+        with self.cv:
+            self.results[cid] = [[], None]
+            if watcher:
+                self.watchers[cid] = watcher
+        self.sock.sendall(("RUN %s %d %s\n" % (cid, timeout, payload)).encode())
+        return cid
+
+    def wait(self, cid, timeout, alive):
+        deadline = time.monotonic() + timeout + 15
+        with self.cv:
+            while self.results[cid][1] is None:
+                if self.closed or not alive():
+                    raise LabError("%s: VM died during a command" % self.name)
+                if time.monotonic() > deadline:
+                    raise LabError("%s: no answer from the agent" % self.name)
+                self.cv.wait(0.5)
+            lines, rc = self.results.pop(cid)
+            self.watchers.pop(cid, None)
+        return rc, "\n".join(lines)
+
+
+# --------------------------------------------------------------------- VM
+
+class VM:
+    def __init__(self, lab, index, name):
+        self.lab = lab
+        self.index = index
+        self.name = name
+        self.dir = os.path.join(lab.workdir, name)
+        os.makedirs(self.dir)
+        self.console = os.path.join(self.dir, "console.log")
+        self.qmp_path = os.path.join(self.dir, "qmp.sock")
+        self.agent = Agent(os.path.join(self.dir, "agent.sock"), name)
+        self.nics = []          # (netdev id, mac)
+        self.netdev_args = []
+        self.proc = None
+        self.qmp = None
+
+    def mac(self, n):
+        return "52:54:00:48:%02x:%02x" % (self.index, n)
+
+    def add_nic(self, netdev_arg):
+        n = len(self.nics)
+        nid = "n%d" % n
+        self.nics.append((nid, self.mac(n)))
+        self.netdev_args.append(netdev_arg % {"id": nid})
+        return self.mac(n)
+
+    def command(self):
+        lab = self.lab
+        art = lab.art
+        args = [art.qemu, "-M", "q35", "-m", str(lab.mem), "-smp",
+                str(lab.smp), "-nodefaults", "-no-user-config", "-display",
+                "none", "-no-reboot", "-L", "/usr/share/seabios",
+                "-L", "/usr/share/qemu"]
+        args += accel_args(lab.accel)
+        args += ["-chardev", "file,id=con,path=%s" % self.console,
+                 "-serial", "chardev:con",
+                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
+                 "-kernel", art.bzimage,
+                 "-append", " ".join(["console=ttyS0", "root=/dev/vda",
+                                      "rw", "init=/sbin/hsnic-init",
+                                      "panic=-1", "hsnic.name=" + self.name]
+                                     + lab.cmdline),
+                 "-drive", "file=%s,if=virtio,format=raw,snapshot=on"
+                 % art.rootfs,
+                 "-drive", "file=%s,if=virtio,format=raw,snapshot=on"
+                 % lab.payload,
+                 "-device", "virtio-serial-pci,id=vser",
+                 "-chardev", "socket,id=agent,path=%s,server=on,wait=off"
+                 % self.agent.path,
+                 "-device", "virtserialport,bus=vser.0,chardev=agent,"
+                 "name=lab.agent"]
+        for i, ((nid, mac), nd) in enumerate(zip(self.nics,
+                                                 self.netdev_args)):
+            port = "rp%d" % i
+            args += ["-device", "pcie-root-port,id=%s,chassis=%d,slot=%d"
+                     % (port, i + 1, i + 1)]
+            args += ["-netdev", nd]
+            dev = "%s,netdev=%s,mac=%s,bus=%s,id=nic%d" % (
+                lab.nic, nid, mac, port, i)
+            if lab.nic != "hsnic":
+                dev += ",romfile="
+            args += ["-device", dev]
+        args += lab.extra_qemu_args
+        return args
+
+    def start(self):
+        cmd = self.command()
+        with open(os.path.join(self.dir, "cmdline"), "w") as f:
+            f.write(" ".join(shlex.quote(a) for a in cmd) + "\n")
+        self.stderr = open(os.path.join(self.dir, "qemu.log"), "w")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self.stderr, stderr=self.stderr,
+                                     start_new_session=True)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def connect(self, timeout):
+        self.qmp = QMP(self.qmp_path, timeout=30)
+        self.agent.connect(timeout=30)
+        self.agent.wait_ready(timeout, self.alive)
+
+    def run(self, script, timeout=300, check=False, echo=None):
+        """Run a bash script in the guest; return (exit code, output)."""
+        watcher = None
+        if echo:
+            def watcher(line):
+                echo("%s| %s" % (self.name, line))
+        cid = self.agent.start(script, timeout, watcher)
+        try:
+            rc, out = self.agent.wait(cid, timeout, self.alive)
+        except LabError as e:
+            raise LabError("%s\n%s" % (e, self.console_tail()))
+        if check and rc != 0:
+            raise LabError("%s: command failed (exit %d): %s\n%s"
+                           % (self.name, rc, script.strip()[:200], out))
+        return rc, out
+
+    def start_bg(self, script, timeout=300):
+        return self.agent.start(script, timeout)
+
+    def wait_bg(self, cid, timeout=300):
+        return self.agent.wait(cid, timeout, self.alive)
+
+    def console_text(self):
+        try:
+            with open(self.console, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def console_tail(self, n=40):
+        lines = self.console_text().splitlines()[-n:]
+        return "--- %s console (last %d lines) ---\n%s" % (
+            self.name, len(lines), "\n".join(lines))
+
+    def console_alarms(self):
+        return [ln for ln in self.console_text().splitlines()
+                if any(a in ln for a in CONSOLE_ALARMS)]
+
+    def shutdown(self, timeout=30):
+        if not self.alive():
+            return
+        try:
+            self.agent.start("sync; echo o > /proc/sysrq-trigger", 10)
+            self.proc.wait(timeout)
+        except (OSError, LabError, subprocess.TimeoutExpired):
+            pass
+        if self.alive():
+            try:
+                self.qmp.cmd("quit")
+                self.proc.wait(10)
+            except (OSError, LabError, AttributeError,
+                    subprocess.TimeoutExpired):
+                pass
+        if self.alive():
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+        if self.qmp:
+            self.qmp.close()
+        self.stderr.close()
+
+
+# -------------------------------------------------------------------- Lab
+
+def _free_tcp_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Lab:
+    """A running topology. Use as a context manager."""
+
+    def __init__(self, topology="pair", nic="hsnic", mem=1024, smp=2,
+                 art=None, accel=None, cmdline=(), extra_qemu_args=(),
+                 keep=False, quiet=False):
+        if topology not in TOPOLOGIES:
+            raise LabError("unknown topology %r (one of %s)"
+                           % (topology, ", ".join(TOPOLOGIES)))
+        if nic not in NICS:
+            raise LabError("unknown NIC model %r (one of %s)"
+                           % (nic, ", ".join(NICS)))
+        self.topology = topology
+        self.nic = nic
+        self.mem = mem
+        self.smp = smp
+        self.art = art or Artifacts()
+        self.cmdline = list(cmdline)
+        self.extra_qemu_args = list(extra_qemu_args)
+        self.keep = keep
+        self.quiet = quiet
+        if accel:
+            self.accel, why = accel, "requested"
+        else:
+            self.accel, why = detect_accel()
+        if self.accel == "tcg" and not quiet:
+            log("using TCG (multi-threaded): %s" % why)
+        os.makedirs(os.path.join(CACHE, "runs"), exist_ok=True)
+        self.workdir = tempfile.mkdtemp(prefix="lab-",
+                                        dir=os.path.join(CACHE, "runs"))
+        self.vms = []
+        self.conf = []
+
+    # -- topology
+    def _build_topology(self):
+        w = self.workdir
+        if self.topology == "loop":
+            vm = VM(self, 0, "vm0")
+            a, b = os.path.join(w, "l0.sock"), os.path.join(w, "l1.sock")
+            dgram = ("dgram,id=%%(id)s,local.type=unix,local.path=%s,"
+                     "remote.type=unix,remote.path=%s")
+            m0 = vm.add_nic(dgram % (a, b))
+            m1 = vm.add_nic(dgram % (b, a))
+            self.vms = [vm]
+            self.conf += ["iface vm0 %s - %s %s" % (m0, NET4 % 1, NET6 % 1),
+                          "iface vm0 %s remote %s %s"
+                          % (m1, NET4 % 2, NET6 % 2),
+                          "netconfig vm0 %s %s remote" % (m0, m1)]
+            return
+        if self.topology == "pair":
+            addr = "addr.type=unix,addr.path=%s" % os.path.join(w, "pair.sock")
+        else:
+            addr = "addr.type=inet,addr.host=127.0.0.1,addr.port=%d" \
+                % _free_tcp_port()
+        srv = VM(self, 0, "vm0")
+        cli = VM(self, 1, "vm1")
+        m0 = srv.add_nic("stream,id=%%(id)s,server=on,%s" % addr)
+        m1 = cli.add_nic("stream,id=%%(id)s,server=off,reconnect-ms=100,%s"
+                         % addr)
+        self.vms = [srv, cli]
+        self.conf += ["iface vm0 %s - %s %s" % (m0, NET4 % 1, NET6 % 1),
+                      "iface vm1 %s - %s %s" % (m1, NET4 % 2, NET6 % 2)]
+
+    # -- payload disk: agent, tools, module, selftests, lab.conf
+    def _build_payload(self):
+        stage = os.path.join(self.workdir, "payload")
+        shutil.copytree(os.path.join(TOP, "images/payload"), stage,
+                        symlinks=True)
+        os.makedirs(os.path.join(stage, "modules"))
+        if self.nic == "hsnic":
+            shutil.copy(self.art.module, os.path.join(stage, "modules"))
+        st = self.art.selftests
+        if st and os.path.isdir(st):
+            subprocess.run(["cp", "-al", st, os.path.join(stage, "selftests")],
+                           check=False)
+            if not os.path.isdir(os.path.join(stage, "selftests")):
+                shutil.copytree(st, os.path.join(stage, "selftests"),
+                                symlinks=True)
+        with open(os.path.join(stage, "lab.conf"), "w") as f:
+            f.write("# topology %s, nic %s\n" % (self.topology, self.nic))
+            f.write("\n".join(self.conf) + "\n")
+        size = _du_bytes(stage)
+        size_mb = max(64, int(size * 1.3 / 2**20) + 64)
+        self.payload = os.path.join(self.workdir, "payload.ext4")
+        res = subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-L",
+                              "hsnic-lab", "-d", stage, self.payload,
+                              "%dM" % size_mb],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+        if res.returncode:
+            raise LabError("mke2fs failed: " + res.stdout)
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def start(self, boot_timeout=BOOT_TIMEOUT):
+        t0 = time.monotonic()
+        # Resolve (and if needed build) everything before the clock starts.
+        for attr in ("qemu", "bzimage", "rootfs"):
+            getattr(self.art, attr)
+        self._build_topology()
+        self._build_payload()
+        for vm in self.vms:
+            vm.start()
+        for vm in self.vms:
+            try:
+                vm.connect(boot_timeout)
+            except LabError as e:
+                raise LabError("%s\n%s" % (e, vm.console_tail()))
+        if not self.quiet:
+            log("%s/%s up in %.0f s (%s, work dir %s)"
+                % (self.topology, self.nic, time.monotonic() - t0,
+                   self.accel, self.workdir))
+
+    def stop(self):
+        for vm in self.vms:
+            try:
+                vm.shutdown()
+            except Exception as e:       # keep shutting the others down
+                log("%s: shutdown: %s" % (vm.name, e))
+        if not self.keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        elif not self.quiet:
+            log("kept %s" % self.workdir)
+
+    def alarms(self):
+        return {vm.name: vm.console_alarms() for vm in self.vms
+                if vm.console_alarms()}
+
+
+def _du_bytes(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+# -------------------------------------------------------------------- CLI
+
+DEMO = r"""
+set -e
+peer=192.0.2.1
+for i in $(seq 50); do ping -c1 -W1 $peer >/dev/null && break; sleep 0.2; done
+iperf3 -c $peer -t %(secs)d -f m %(extra)s
+"""
+
+
+def cmd_run(args):
+    if args.script:
+        with open(args.script) as f:
+            script = f.read()
+    elif args.command:
+        script = " ".join(args.command) if len(args.command) > 1 \
+            else args.command[0]
+    else:
+        raise LabError("nothing to run: give -- CMD or --script FILE")
+    with Lab(args.topology, args.nic, mem=args.mem, smp=args.smp,
+             keep=args.keep) as lab:
+        targets = lab.vms if args.vm == "all" else \
+            [v for v in lab.vms if v.name == args.vm]
+        if not targets:
+            raise LabError("no VM named %s in %s" % (args.vm, args.topology))
+        ids = [(vm, vm.agent.start(script, args.timeout,
+                                   lambda ln, n=vm.name: print(
+                                       "%s| %s" % (n, ln), flush=True)))
+               for vm in targets]
+        rc = 0
+        for vm, cid in ids:
+            r, _ = vm.wait_bg(cid, args.timeout)
+            if r and not rc:
+                rc = r
+            if len(targets) > 1 or r:
+                log("%s: exit code %d" % (vm.name, r))
+        for name, lines in lab.alarms().items():
+            log("%s console reported:\n  %s" % (name, "\n  ".join(lines)))
+        return rc
+
+
+def cmd_demo(args):
+    with Lab("pair", args.nic) as lab:
+        srv, cli = lab.vms
+        srv.run("iperf3 -s -D -1", check=True)
+        log("iperf3 over %s, %d s, vm1 -> vm0" % (args.nic, args.seconds))
+        rc, out = cli.run(DEMO % {"secs": args.seconds, "extra": ""},
+                          timeout=args.seconds + 60, echo=print)
+        if rc:
+            raise LabError("demo failed:\n" + out)
+        for line in out.splitlines():
+            if "receiver" in line:
+                print("demo: %s throughput vm1 -> vm0: %s"
+                      % (args.nic, " ".join(line.split()[4:6])))
+        return 0
+
+
+def cmd_accel(_args):
+    accel, why = detect_accel()
+    print("%s (%s)" % (accel, why))
+    return 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="lab.py", description=__doc__.split(
+        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="verb", required=True)
+    r = sub.add_parser("run", help="boot a topology and run a command")
+    r.add_argument("-t", "--topology", default="pair", choices=TOPOLOGIES)
+    r.add_argument("-n", "--nic", default="hsnic", choices=NICS)
+    r.add_argument("--vm", default="vm0",
+                   help="VM to run in: vm0, vm1 or all (default vm0)")
+    r.add_argument("--timeout", type=int, default=600,
+                   help="command timeout in seconds (default 600)")
+    r.add_argument("--script", help="host-side bash script to run instead")
+    r.add_argument("--mem", type=int, default=1024, help="MiB per VM")
+    r.add_argument("--smp", type=int, default=2, help="vCPUs per VM")
+    r.add_argument("--keep", action="store_true",
+                   help="keep the work dir (console logs, QEMU logs)")
+    r.add_argument("command", nargs="*", help="bash command line")
+    d = sub.add_parser("demo", help="two VMs, iperf3 throughput")
+    d.add_argument("-n", "--nic", default="hsnic", choices=NICS)
+    d.add_argument("--seconds", type=int, default=10)
+    sub.add_parser("accel", help="print the accelerator the lab would use")
+    args = p.parse_args(argv)
+    try:
+        return {"run": cmd_run, "demo": cmd_demo,
+                "accel": cmd_accel}[args.verb](args)
+    except LabError as e:
+        log("error: %s" % e)
+        return 125
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Lab tests: boot topologies and check that traffic really flows.
+
+Each group boots one topology with one NIC model and runs its tests in it;
+the same scenario runs on hsnic and on virtio-net-pci as a control. A
+guest panic, WARN, hung VM or dead QEMU fails the group and prints the
+console tail.
+"""
+
+import os
+import re
+import time
+
+import lab
+from harness import group, test
+
+BLOB_MIB = int(os.environ.get("HSNIC_TEST_MIB", "256"))
+
+
+class Env:
+    """A booted lab plus the two traffic endpoints of its topology."""
+
+    def __init__(self, topology, nic):
+        self.lab = lab.Lab(topology, nic, quiet=True)
+        self.lab.start()
+        vms = self.lab.vms
+        if topology == "loop":
+            self.ends = [(vms[0], "", 1), (vms[0], "ip netns exec remote ", 2)]
+        else:
+            self.ends = [(vms[0], "", 1), (vms[1], "", 2)]
+        self.nic = nic
+        self.topology = topology
+
+    def dev(self, end):
+        vm, pfx, _ = self.ends[end]
+        rc, out = vm.run("%sip -o link show | awk -F': ' '/link\\/ether %s/ "
+                         "{print $2}'" % (pfx, vm.mac(end if len(
+                             self.lab.vms) == 1 else 0)), check=True)
+        return out.strip().split("@")[0]
+
+
+def setup(topology, nic):
+    def _setup():
+        return Env(topology, nic)
+    return _setup
+
+
+def teardown(env):
+    if env is None:
+        return None
+    problems = []
+    for vm in env.lab.vms:
+        if not vm.alive():
+            problems.append("%s: QEMU exited (code %s)\n%s" % (
+                vm.name, vm.proc.returncode, vm.console_tail()))
+        elif vm.console_alarms():
+            problems.append("%s: console reported:\n  %s\n%s" % (
+                vm.name, "\n  ".join(vm.console_alarms()),
+                vm.console_tail()))
+    env.lab.stop()
+    return "\n".join(problems)
+
+
+def ip(n):
+    return "192.0.2.%d" % n
+
+
+def ip6(n):
+    return "2001:db8:1::%d" % n
+
+
+def check_ping(env):
+    for a, b in ((0, 1), (1, 0)):
+        vm, pfx, _ = env.ends[a]
+        peer = env.ends[b][2]
+        vm.run("%sping -c 3 -i 0.2 -W 2 %s" % (pfx, ip(peer)), timeout=60,
+               check=True)
+        vm.run("%sping -6 -c 3 -i 0.2 -W 2 %s" % (pfx, ip6(peer)),
+               timeout=60, check=True)
+
+
+def check_transfer(env, mib=BLOB_MIB):
+    """Send MiB of random data end 0 -> end 1; sha256 must match."""
+    (svm, spfx, _), (rvm, rpfx, rn) = env.ends
+    _, out = svm.run("head -c %dM /dev/urandom > /tmp/blob && "
+                     "sha256sum /tmp/blob" % mib, timeout=300, check=True)
+    want = out.split()[0]
+    rcid = rvm.start_bg("%ssocat -u TCP-LISTEN:5001,bind=%s,reuseaddr - "
+                        "| sha256sum" % (rpfx, ip(rn)), timeout=600)
+    rvm.run("for i in $(seq 100); do %sss -ltn | grep -q ':5001 ' && exit 0;"
+            " sleep 0.2; done; exit 1" % rpfx, timeout=60, check=True)
+    t0 = time.monotonic()
+    try:
+        svm.run("%ssocat -u FILE:/tmp/blob TCP:%s:5001" % (spfx, ip(rn)),
+                timeout=600, check=True)
+    finally:
+        svm.run("rm -f /tmp/blob")
+    secs = time.monotonic() - t0
+    rc, got = rvm.wait_bg(rcid, timeout=600)
+    assert rc == 0, "receiver failed: %s" % got
+    assert got.split()[0] == want, "checksum mismatch: sent %s got %s" % (
+        want, got)
+    print("    %d MiB in %.1f s (%.0f Mbit/s), sha256 %s..." % (
+        mib, secs, mib * 8.39 / secs, want[:16]))
+
+
+def carrier(vm, pfx, dev):
+    return vm.run("%scat /sys/class/net/%s/carrier" % (pfx, dev))[1].strip()
+
+
+def wait_carrier(vm, pfx, dev, want, secs=20):
+    rc, out = vm.run("for i in $(seq %d); do [ \"$(%scat "
+                     "/sys/class/net/%s/carrier)\" = %s ] && exit 0; "
+                     "sleep 0.1; done; exit 1" % (secs * 10, pfx, dev, want),
+                     timeout=secs + 10)
+    return rc == 0
+
+
+def check_link(env):
+    vm, pfx, _ = env.ends[0]
+    dev = env.dev(0)
+    peer = env.ends[1][2]
+    assert carrier(vm, pfx, dev) == "1", "link not up at start"
+    vm.qmp.cmd("set_link", name="n0", up=False)
+    assert wait_carrier(vm, pfx, dev, "0"), \
+        "guest did not see the link go down"
+    rc, _ = vm.run("%sping -c 2 -W 1 %s" % (pfx, ip(peer)), timeout=30)
+    assert rc != 0, "ping succeeded with the link down"
+    vm.qmp.cmd("set_link", name="n0", up=True)
+    assert wait_carrier(vm, pfx, dev, "1"), "guest did not see the link up"
+    vm.run("for i in $(seq 30); do %sping -c 1 -W 1 %s && exit 0; done; "
+           "exit 1" % (pfx, ip(peer)), timeout=60, check=True)
+
+
+def check_lspci(env):
+    for vm in env.lab.vms:
+        rc, out = vm.run("lspci -nn -k -d 1af4:10f0", check=True)
+        assert "1af4:10f0" in out, out
+        assert re.search(r"Kernel driver in use: hsnic", out), out
+
+
+def check_reload(env):
+    for vm in env.lab.vms:
+        vm.run("set -e; rmmod hsnic; ! ls /sys/bus/pci/drivers/hsnic "
+               ">/dev/null 2>&1; insmod /lab/modules/hsnic.ko; "
+               "lab-netsetup --wait 20", timeout=120, check=True)
+    check_ping(env)
+
+
+def lab_group(topology, nic):
+    g = group("%s-%s" % (nic, topology), setup(topology, nic), teardown)
+    if nic == "hsnic":
+        test(g, "lspci-bound")(check_lspci)
+    test(g, "ping-both-ways")(check_ping)
+    test(g, "tcp-%dmib-sha256" % BLOB_MIB)(check_transfer)
+    test(g, "link-down-up")(check_link)
+    if nic == "hsnic":
+        test(g, "module-reload")(check_reload)
+    return g
+
+
+for _nic in ("hsnic", "virtio-net-pci"):
+    for _topo in ("loop", "pair"):
+        lab_group(_topo, _nic)
+
+_tcp = group("hsnic-pair-tcp", setup("pair-tcp", "hsnic"), teardown)
+test(_tcp, "ping-both-ways")(check_ping)
+test(_tcp, "tcp-16mib-sha256")(lambda env: check_transfer(env, 16))

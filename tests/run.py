@@ -1,0 +1,44 @@
+#!/usr/bin/python3
+"""Run hsnic's tests: fast host-side unit tests first, then the lab.
+
+usage: tests/run.py [--tier unit|lab|all] [--junit FILE] [-k PATTERN]...
+
+Prints one line per test and ends with `N passed, N failed[, N skipped]`;
+exits non-zero when anything failed.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "scripts")]
+
+import harness  # noqa: E402
+import unit_tests  # noqa: E402,F401
+import lab_tests  # noqa: E402,F401
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--tier", default="all", choices=("unit", "lab", "all"))
+    p.add_argument("--junit", help="also write JUnit XML here")
+    p.add_argument("-k", action="append", dest="select",
+                   help="run only tests whose group/name contains this")
+    args = p.parse_args()
+    groups = [g for g in harness.GROUPS
+              if args.tier == "all" or g.tier == args.tier]
+    t0 = time.monotonic()
+    results = harness.run(groups, lambda s: print(s, flush=True),
+                          args.select)
+    if args.junit:
+        harness.write_junit(results, args.junit)
+    line, n = harness.summary(results)
+    print("tests took %.0f s" % (time.monotonic() - t0))
+    print(line)
+    return 1 if n["failed"] or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

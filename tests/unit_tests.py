@@ -1,0 +1,157 @@
+"""Fast host-side tests: the ABI header, the lab runner's pieces."""
+
+import base64
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+
+import lab
+from harness import group, test
+
+TOP = lab.TOP
+unit = group("unit", tier="unit")
+
+
+@test(unit, "abi-header")
+def abi_header():
+    exe = os.path.join(TOP, "build", "test-abi")
+    assert os.path.exists(exe), "build/test-abi missing (run make test)"
+    res = subprocess.run([exe], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+
+
+@test(unit, "abi-header-kernel-and-userspace-agree")
+def abi_header_modes():
+    # The same header must compile without <linux/types.h> (non-Linux QEMU
+    # hosts) and with it, and give the same sizes.
+    src = ('#include "hsnic_abi.h"\n#include <stdio.h>\n'
+           'int main(void){printf("%zu %zu %d\\n",'
+           'sizeof(struct hsnic_rx_cmpl), sizeof(struct hsnic_tx_desc),'
+           'HSNIC_RXQ_REG(3, HSNIC_Q_CTRL));return 0;}\n')
+    outs = []
+    with tempfile.TemporaryDirectory() as d:
+        c = os.path.join(d, "t.c")
+        with open(c, "w") as f:
+            f.write(src)
+        for extra in ([], ["-U__linux__"]):
+            exe = os.path.join(d, "t%d" % len(outs))
+            subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", "-I",
+                            os.path.join(TOP, "include")] + extra +
+                           [c, "-o", exe], check=True)
+            outs.append(subprocess.run([exe], capture_output=True,
+                                       text=True).stdout)
+    assert outs[0] == outs[1] == "16 16 %d\n" % (0x2000 + 3 * 0x40 + 0x14), outs
+
+
+def _fake_sysfs(mods):
+    d = tempfile.mkdtemp()
+    for m in mods:
+        os.makedirs(os.path.join(d, "module", m))
+    return d
+
+
+@test(unit, "accel-pvm-means-tcg")
+def accel_pvm():
+    os.environ.pop("HSNIC_ACCEL", None)
+    dev = tempfile.NamedTemporaryFile()
+    assert lab.detect_accel(_fake_sysfs(["kvm", "kvm_pvm"]), dev.name)[0] \
+        == "tcg"
+    assert lab.detect_accel(_fake_sysfs(["kvm", "kvm_intel"]), dev.name)[0] \
+        == "kvm"
+    assert lab.detect_accel(_fake_sysfs(["kvm"]), dev.name)[0] == "tcg"
+    assert lab.detect_accel(_fake_sysfs(["kvm_amd"]), "/nonexistent")[0] \
+        == "tcg"
+
+
+@test(unit, "accel-override")
+def accel_override():
+    os.environ["HSNIC_ACCEL"] = "kvm"
+    try:
+        assert lab.detect_accel(_fake_sysfs(["kvm_pvm"]), "/x")[0] == "kvm"
+    finally:
+        del os.environ["HSNIC_ACCEL"]
+
+
+@test(unit, "agent-protocol")
+def agent_protocol():
+    # A fake guest on the other end of a socket pair: answers RUN with
+    # two lines of output (one of them binary-unsafe) and exit code 3.
+    host, guest = socket.socketpair()
+    a = lab.Agent("unused", "fake")
+    a.sock = host
+    threading.Thread(target=a._reader, daemon=True).start()
+
+    def fake_guest():
+        f = guest.makefile("rw")
+        f.write("READY fake\n")
+        f.flush()
+        verb, cid, tmo, b64 = f.readline().split()
+        assert verb == "RUN" and tmo == "7"
+        script = base64.b64decode(b64).decode()
+        for line in ("got: " + script, "\u00e9 %s" % "x" * 3):
+            f.write("OUT %s %s\n" % (cid, base64.b64encode(
+                line.encode()).decode()))
+        f.write("OUT %s\n" % cid)         # an empty line
+        f.write("END %s 3\n" % cid)
+        f.flush()
+
+    t = threading.Thread(target=fake_guest)
+    t.start()
+    a.wait_ready(5, lambda: True)
+    cid = a.start("echo hi", 7)
+    rc, out = a.wait(cid, 5, lambda: True)
+    t.join()
+    assert rc == 3, rc
+    assert out.splitlines()[0] == "got: echo hi", out
+    assert out.endswith("\n"), repr(out)
+
+
+@test(unit, "agent-detects-dead-vm")
+def agent_dead():
+    host, guest = socket.socketpair()
+    a = lab.Agent("unused", "fake")
+    a.sock = host
+    threading.Thread(target=a._reader, daemon=True).start()
+    guest.close()
+    try:
+        a.wait_ready(5, lambda: True)
+    except lab.LabError as e:
+        assert "died" in str(e)
+    else:
+        raise AssertionError("a closed agent socket was not noticed")
+
+
+@test(unit, "topology-addresses-are-documentation-ranges")
+def topo_addresses():
+    for topo in lab.TOPOLOGIES:
+        lb = lab.Lab.__new__(lab.Lab)
+        lb.workdir = tempfile.mkdtemp()
+        lb.topology, lb.conf, lb.vms = topo, [], []
+        lb._build_topology()
+        ifaces = [c.split() for c in lb.conf if c.startswith("iface")]
+        assert len(ifaces) == 2, ifaces
+        for f in ifaces:
+            assert f[4].startswith("192.0.2.") and \
+                f[5].startswith("2001:db8:"), f
+        macs = {f[2] for f in ifaces}
+        assert len(macs) == 2, "MACs must differ: %s" % macs
+        for vm in lb.vms:
+            for nd in vm.netdev_args:
+                assert "127.0.0.1" in nd or "unix" in nd, nd
+
+
+@test(unit, "cli-rejects-bad-arguments")
+def cli_bad_args():
+    res = subprocess.run([os.path.join(TOP, "scripts/lab.py"), "run", "-n",
+                          "rtl8139", "--", "true"], capture_output=True,
+                         text=True)
+    assert res.returncode == 2 and "invalid choice" in res.stderr, res.stderr
+    res = subprocess.run([os.path.join(TOP, "scripts/lab.py"), "run"],
+                         capture_output=True, text=True,
+                         env=dict(os.environ, HSNIC_QEMU="/bin/false",
+                                  HSNIC_KDIR="/nonexistent",
+                                  HSNIC_ROOTFS="/nonexistent"))
+    assert res.returncode == 125 and "nothing to run" in res.stderr, \
+        res.stderr
