@@ -156,7 +156,7 @@ class QMP:
         json.loads(self.f.readline())            # greeting
         self.cmd("qmp_capabilities")
 
-    def cmd(self, name, **args):
+    def cmd(self, name, /, **args):
         msg = {"execute": name}
         if args:
             msg["arguments"] = args

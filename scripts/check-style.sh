@@ -1,0 +1,35 @@
+#!/bin/bash
+# Style checks in each upstream's own style: QEMU's checkpatch.pl on hw/net,
+# the kernel's checkpatch.pl --strict on guest-driver, the ABI header and
+# kernel-patches. Uses the checkpatch scripts from the cached source trees.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+HSNIC_STEP=style
+
+qemu_cp=$(ls -d "$HSNIC_CACHE"/src/qemu-*/scripts/checkpatch.pl 2>/dev/null | head -n 1)
+kern_cp=$(ls -d "$HSNIC_CACHE"/kernel/src-*/scripts/checkpatch.pl \
+	"$HSNIC_CACHE"/kernel/*/src/scripts/checkpatch.pl 2>/dev/null | head -n 1 || true)
+rc=0
+if [ -n "$qemu_cp" ]; then
+	for f in "$HSNIC_TOP"/hw/net/*.c; do
+		perl "$qemu_cp" --no-tree -q -f "$f" || rc=1
+	done
+else
+	log "no QEMU source in the cache: run make qemu first"
+	rc=1
+fi
+if [ -n "$kern_cp" ]; then
+	for f in "$HSNIC_TOP"/guest-driver/*.[ch] "$HSNIC_TOP"/include/hsnic_abi.h; do
+		perl "$kern_cp" --no-tree --strict -q --ignore FILE_PATH_CHANGES \
+			-f "$f" || rc=1
+	done
+	for p in "$HSNIC_TOP"/kernel-patches/*.patch; do
+		[ -e "$p" ] || continue
+		perl "$kern_cp" --no-tree --strict -q "$p" || rc=1
+	done
+else
+	log "no kernel source in the cache: run make kernel first"
+	rc=1
+fi
+[ $rc = 0 ] && log "style clean"
+exit $rc
