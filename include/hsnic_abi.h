@@ -104,6 +104,9 @@ typedef uint64_t __le64;
 #define HSNIC_ERR_QUEUE_SHIFT		8	/* HSNIC_QID of the queue */
 #define HSNIC_ERR_QUEUE_WIDTH		8
 #define HSNIC_ERR_QUEUE_MASK		0x0000ff00u
+/* Queue id in ERR_QUEUE: the queue pair number, bit 7 set for RX. */
+#define HSNIC_QID_RX			0x80u
+#define HSNIC_QID(q, rx)		((q) | ((rx) ? HSNIC_QID_RX : 0))
 
 enum hsnic_err {
 	HSNIC_ERR_NONE = 0,
