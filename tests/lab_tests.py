@@ -165,3 +165,37 @@ for _nic in ("hsnic", "virtio-net-pci"):
 _tcp = group("hsnic-pair-tcp", setup("pair-tcp", "hsnic"), teardown)
 test(_tcp, "ping-both-ways")(check_ping)
 test(_tcp, "tcp-16mib-sha256")(lambda env: check_transfer(env, 16))
+
+
+dev = group("qemu-device", tier="lab")
+
+
+@test(dev, "help-lists-documented-properties")
+def device_help():
+    import subprocess
+    res = subprocess.run([lab.Artifacts().qemu, "-device", "hsnic,help"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    props = {}
+    for line in res.stdout.splitlines():
+        m = re.match(r"\s+([\w-]+)=<[^>]*>\s*(?:-\s*(.*))?$", line)
+        if m:
+            props[m.group(1)] = m.group(2) or ""
+    for p in ("mac", "netdev", "queue-pairs", "max-ring"):
+        assert p in props, "%s not listed:\n%s" % (p, res.stdout)
+    for p in ("queue-pairs", "max-ring"):
+        assert props[p], "%s has no description:\n%s" % (p, res.stdout)
+    spec = open(os.path.join(lab.TOP, "docs/hsnic-spec.md")).read()
+    for p in ("queue-pairs", "max-ring"):
+        assert p in spec, "%s not documented in docs/hsnic-spec.md" % p
+
+
+@test(dev, "rejects-bad-queue-pairs")
+def device_bad_prop():
+    import subprocess
+    res = subprocess.run([lab.Artifacts().qemu, "-M", "q35", "-accel", "tcg",
+                          "-display", "none", "-nodefaults", "-L",
+                          "/usr/share/seabios", "-L", "/usr/share/qemu",
+                          "-device", "hsnic,queue-pairs=0"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode != 0 and "queue-pairs" in res.stderr, res.stderr
