@@ -41,7 +41,7 @@ echo "$0: installing it into a trixie chroot at $root" >&2
 if [ ! -x "$root/usr/bin/make" ]; then
 	command -v mmdebstrap >/dev/null || apt-get install -y mmdebstrap
 	rm -rf "$root.tmp"
-	mmdebstrap --variant=minbase --include=make \
+	mmdebstrap --variant=minbase --include=make,binutils \
 		--customize-hook="chroot \"\$1\" apt-get install -y --no-install-recommends $pkg/$suite" \
 		trixie "$root.tmp" \
 		"deb $mirror trixie main" \
@@ -49,7 +49,7 @@ if [ ! -x "$root/usr/bin/make" ]; then
 	mv "$root.tmp" "$root"
 else
 	chroot "$root" apt-get update
-	chroot "$root" apt-get install -y --no-install-recommends "$pkg/$suite"
+	chroot "$root" apt-get install -y --no-install-recommends binutils make "$pkg/$suite"
 fi
 
 hdr=$(chroot "$root" dpkg-query -W -f '${Depends}\n' "$pkg" | concrete)
