@@ -155,3 +155,20 @@ def cli_bad_args():
                                   HSNIC_ROOTFS="/nonexistent"))
     assert res.returncode == 125 and "nothing to run" in res.stderr, \
         res.stderr
+
+
+@test(unit, "console-alarms-are-caught")
+def console_alarms():
+    vm = lab.VM.__new__(lab.VM)
+    vm.name = "fake"
+    with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+        f.write("[ 1.0] hsnic 0000:01:00.0 eth0: Link is Up\n"
+                "[ 2.0] ------------[ cut here ]------------\n"
+                "[ 2.1] WARNING: CPU: 0 PID: 1 at net/core/dev.c:1 x+0x1\n"
+                "[ 3.0] Kernel panic - not syncing: Fatal exception\n")
+    vm.console = f.name
+    alarms = vm.console_alarms()
+    os.unlink(f.name)
+    assert len(alarms) == 2 and "WARNING" in alarms[0] and \
+        "panic" in alarms[1], alarms
+    assert "Kernel panic" in "\n".join(alarms)
