@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 import json
+import re
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("HSNIC_CACHE", os.path.expanduser("~/.cache/hsnic"))
@@ -445,15 +446,24 @@ class Lab:
 
     def __init__(self, topology="pair", nic="hsnic", mem=1024, smp=2,
                  art=None, accel=None, cmdline=(), extra_qemu_args=(),
-                 keep=False, quiet=False):
+                 keep=False, quiet=False, half=None, tcp=None):
         if topology not in TOPOLOGIES:
             raise LabError("unknown topology %r (one of %s)"
                            % (topology, ", ".join(TOPOLOGIES)))
         if nic not in NICS:
             raise LabError("unknown NIC model %r (one of %s)"
                            % (nic, ", ".join(NICS)))
+        if half not in (None, "vm0", "vm1"):
+            raise LabError("--half takes vm0 or vm1")
+        if (half or tcp) and topology != "pair-tcp":
+            raise LabError("--half and --tcp go with the pair-tcp topology")
+        if half and not tcp:
+            raise LabError("--half needs --tcp HOST:PORT (vm0 listens on "
+                           "it, vm1 connects to it)")
         self.topology = topology
         self.nic = nic
+        self.half = half
+        self.tcp = tcp
         self.mem = mem
         self.smp = smp
         self.art = art or Artifacts()
@@ -492,16 +502,22 @@ class Lab:
         if self.topology == "pair":
             addr = "addr.type=unix,addr.path=%s" % os.path.join(w, "pair.sock")
         else:
-            addr = "addr.type=inet,addr.host=127.0.0.1,addr.port=%d" \
-                % _free_tcp_port()
-        srv = VM(self, 0, "vm0")
-        cli = VM(self, 1, "vm1")
-        m0 = srv.add_nic("stream,id=%%(id)s,server=on,%s" % addr)
-        m1 = cli.add_nic("stream,id=%%(id)s,server=off,reconnect-ms=100,%s"
-                         % addr)
-        self.vms = [srv, cli]
-        self.conf += ["iface vm0 %s - %s %s" % (m0, NET4 % 1, NET6 % 1),
-                      "iface vm1 %s - %s %s" % (m1, NET4 % 2, NET6 % 2)]
+            host, _, port = (self.tcp or "127.0.0.1:%d"
+                             % _free_tcp_port()).rpartition(":")
+            if not host or not port.isdigit():
+                raise LabError("--tcp wants HOST:PORT, not %r" % self.tcp)
+            addr = "addr.type=inet,addr.host=%s,addr.port=%s" % (
+                host.strip("[]"), port)
+        # vm0 listens, vm1 connects (and reconnects): either may start first.
+        ends = [("vm0", "server=on"), ("vm1", "server=off,reconnect-ms=100")]
+        for i, (name, role) in enumerate(ends):
+            if self.half and self.half != name:
+                continue
+            vm = VM(self, i, name)
+            mac = vm.add_nic("stream,id=%%(id)s,%s,%s" % (role, addr))
+            self.vms.append(vm)
+            self.conf.append("iface %s %s - %s %s"
+                             % (name, mac, NET4 % (i + 1), NET6 % (i + 1)))
 
     # -- payload disk: agent, tools, module, selftests, lab.conf
     def _build_payload(self):
@@ -610,9 +626,10 @@ def cmd_run(args):
     else:
         raise LabError("nothing to run: give -- CMD or --script FILE")
     with Lab(args.topology, args.nic, mem=args.mem, smp=args.smp,
-             keep=args.keep) as lab:
-        targets = lab.vms if args.vm == "all" else \
-            [v for v in lab.vms if v.name == args.vm]
+             keep=args.keep, half=args.half, tcp=args.tcp) as lab:
+        want = args.half or args.vm
+        targets = lab.vms if want == "all" else \
+            [v for v in lab.vms if v.name == want]
         if not targets:
             raise LabError("no VM named %s in %s" % (args.vm, args.topology))
         ids = [(vm, vm.agent.start(script, args.timeout,
@@ -641,10 +658,14 @@ def cmd_demo(args):
         if rc:
             raise LabError("demo failed:\n" + out)
         for line in out.splitlines():
-            if "receiver" in line:
-                print("demo: %s throughput vm1 -> vm0: %s"
-                      % (args.nic, " ".join(line.split()[4:6])))
-        return 0
+            m = re.search(r"(\S+ \S?Bytes)\s+(\S+ \S?bits/sec).*receiver",
+                          line)
+            if m:
+                print("demo: %s, vm1 -> vm0, %d s: %s received, %s (%s)"
+                      % (args.nic, args.seconds, m.group(1), m.group(2),
+                         lab.accel))
+                return 0
+        raise LabError("no iperf3 summary in the output")
 
 
 def cmd_accel(_args):
@@ -669,6 +690,11 @@ def main(argv=None):
     r.add_argument("--smp", type=int, default=2, help="vCPUs per VM")
     r.add_argument("--keep", action="store_true",
                    help="keep the work dir (console logs, QEMU logs)")
+    r.add_argument("--tcp", metavar="HOST:PORT",
+                   help="pair-tcp: vm0 listens on / vm1 connects to this")
+    r.add_argument("--half", choices=("vm0", "vm1"),
+                   help="pair-tcp: boot only this VM (the other one runs on "
+                   "another host with the same --tcp)")
     r.add_argument("command", nargs="*", help="bash command line")
     d = sub.add_parser("demo", help="two VMs, iperf3 throughput")
     d.add_argument("-n", "--nic", default="hsnic", choices=NICS)

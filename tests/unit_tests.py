@@ -129,6 +129,7 @@ def topo_addresses():
         lb = lab.Lab.__new__(lab.Lab)
         lb.workdir = tempfile.mkdtemp()
         lb.topology, lb.conf, lb.vms = topo, [], []
+        lb.half = lb.tcp = None
         lb._build_topology()
         ifaces = [c.split() for c in lb.conf if c.startswith("iface")]
         assert len(ifaces) == 2, ifaces
@@ -140,6 +141,28 @@ def topo_addresses():
         for vm in lb.vms:
             for nd in vm.netdev_args:
                 assert "127.0.0.1" in nd or "unix" in nd, nd
+
+
+@test(unit, "pair-tcp-halves")
+def pair_tcp_halves():
+    nds = []
+    for half in ("vm0", "vm1"):
+        lb = lab.Lab.__new__(lab.Lab)
+        lb.workdir = tempfile.mkdtemp()
+        lb.topology, lb.conf, lb.vms = "pair-tcp", [], []
+        lb.half, lb.tcp = half, "198.51.100.7:4711"
+        lb._build_topology()
+        assert [vm.name for vm in lb.vms] == [half], lb.vms
+        nds += lb.vms[0].netdev_args
+    assert "server=on" in nds[0] and "server=off" in nds[1], nds
+    for nd in nds:
+        assert "addr.host=198.51.100.7,addr.port=4711" in nd, nd
+    try:
+        lab.Lab("pair", half="vm0", tcp="127.0.0.1:1", quiet=True)
+    except lab.LabError as e:
+        assert "pair-tcp" in str(e)
+    else:
+        raise AssertionError("--half accepted on pair")
 
 
 @test(unit, "cli-rejects-bad-arguments")
