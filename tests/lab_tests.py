@@ -215,3 +215,14 @@ def device_bad_prop():
                           "-device", "hsnic,queue-pairs=0"],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode != 0 and "queue-pairs" in res.stderr, res.stderr
+
+
+style = group("style", tier="lab")
+
+
+@test(style, "checkpatch-qemu-and-kernel")
+def checkpatch():
+    import subprocess
+    res = subprocess.run([os.path.join(lab.TOP, "scripts/check-style.sh")],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
