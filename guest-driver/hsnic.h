@@ -4,16 +4,19 @@
 #ifndef _HSNIC_H_
 #define _HSNIC_H_
 
-#include <linux/bpf.h>
+#include <linux/ethtool.h>
 #include <linux/if_vlan.h>
 #include <linux/io.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
+#include <net/netmem.h>
 
 #include "hsnic_abi.h"
 
@@ -21,17 +24,35 @@
 
 #define HSNIC_DEFAULT_RING	1024
 
-/* Every RX buffer is one page: headroom, data, then room for the
- * skb_shared_info, so the first buffer of a frame becomes the skb head.
+/* Header buffers are page_pool fragments of HSNIC_HDR_TRUESIZE bytes: the
+ * skb headroom, the header buffer the device writes, then room for the
+ * skb_shared_info, so that a header buffer becomes the skb head as is.
  */
-#define HSNIC_RX_HEADROOM	XDP_PACKET_HEADROOM
-#define HSNIC_RX_TRUESIZE	PAGE_SIZE
-#define HSNIC_RX_BUF_LEN	\
-	SKB_WITH_OVERHEAD(HSNIC_RX_TRUESIZE - HSNIC_RX_HEADROOM)
+#define HSNIC_RX_HEADROOM	NET_SKB_PAD
+#define HSNIC_HDR_TRUESIZE	2048
+#define HSNIC_HDR_BUF_LEN	\
+	ALIGN_DOWN(SKB_WITH_OVERHEAD(HSNIC_HDR_TRUESIZE - HSNIC_RX_HEADROOM), \
+		   HSNIC_RX_BUF_ALIGN)
 
-/* Longest frame the RX path can turn into an skb (head + frags). */
+/* Frames with at most this much payload may stay whole in the header
+ * buffer; leaves HSNIC_HDR_BUF_LEN - 1024 bytes for the headers.
+ */
+#define HSNIC_HDS_THRESH_MAX	1024
+
+/* Without a header buffer the headers are copied out of the first
+ * payload buffer into a small skb head; frames this short are copied
+ * whole and their buffer goes straight back to the page pool.
+ */
+#define HSNIC_RX_COPY_LEN	256
+
+/* Payload buffers are page_pool pages of rx_page_size bytes. */
+#define HSNIC_RX_PAGE_MAX	SZ_64K
+
+/* Longest frame the RX path can turn into an skb: at most one frag per
+ * payload buffer, and buffers are at least PAGE_SIZE long.
+ */
 #define HSNIC_RX_MAX_FRAME	\
-	min_t(u32, HSNIC_MAX_FRAME, (MAX_SKB_FRAGS + 1) * HSNIC_RX_BUF_LEN)
+	min_t(u32, HSNIC_MAX_FRAME, MAX_SKB_FRAGS * PAGE_SIZE)
 
 #define HSNIC_MIN_MTU		ETH_MIN_MTU
 #define HSNIC_MAX_MTU		(HSNIC_RX_MAX_FRAME - VLAN_ETH_HLEN)
@@ -43,13 +64,18 @@
 
 #define HSNIC_TX_TIMEOUT	(5 * HZ)
 
+/* Retry an RX refill that could not get memory after this long. */
+#define HSNIC_REFILL_DELAY	1	/* jiffies */
+
 struct hsnic_priv;
 
 struct hsnic_tx_buf {
 	struct sk_buff *skb;	/* set on the frame's last descriptor */
 	DEFINE_DMA_UNMAP_ADDR(dma);
 	DEFINE_DMA_UNMAP_LEN(len);
-	bool frag;		/* mapped with skb_frag_dma_map() */
+	u32 bytes;		/* with skb: bytes on the wire, for BQL */
+	u16 segs;		/* with skb: packets on the wire */
+	bool head;		/* mapped with dma_map_single() */
 };
 
 struct hsnic_tx_ring {
@@ -74,38 +100,66 @@ struct hsnic_tx_ring {
 	bool cmpl_gen;
 };
 
+struct hsnic_hdr_buf {
+	struct page *page;
+	u32 offset;		/* of the fragment in the page */
+};
+
+/* Everything an RX queue owns. This is also the queue memory the core's
+ * queue management API allocates, starts, stops and frees, so it must
+ * stay self-contained: nothing in it may point into struct hsnic_qp.
+ */
 struct hsnic_rx_ring {
+	/* payload buffers: one netmem of buf_len bytes per slot */
 	struct hsnic_rx_desc *desc;
-	struct hsnic_rx_cmpl *cmpl;
-	struct page **pages;	/* page posted in each descriptor slot */
+	netmem_ref *bufs;
 	struct page_pool *pp;
 	void __iomem *db;
 	dma_addr_t desc_dma;
-	dma_addr_t cmpl_dma;
-	u32 size;
-	u32 mask;
-	u32 head;		/* next buffer the device returns */
+	u32 head;		/* next buffer the device fills */
 	u32 tail;		/* next slot to post a buffer in */
+	u32 fill;		/* payload buffers to keep posted */
+
+	/* header buffers, with header split only */
+	struct hsnic_rx_desc *hdr_desc;
+	struct hsnic_hdr_buf *hdr_bufs;
+	struct page_pool *hdr_pp;
+	void __iomem *hdr_db;
+	dma_addr_t hdr_desc_dma;
+	u32 hdr_head;
+	u32 hdr_tail;
+
+	/* one completion per frame */
+	struct hsnic_rx_cmpl *cmpl;
+	struct device *dev;
+	dma_addr_t cmpl_dma;
 	u32 cmpl_head;
 	bool cmpl_gen;
 
-	/* frame being assembled across completions (and NAPI polls) */
-	struct sk_buff *skb;
-	u32 frame_bytes;
-	bool frame_drop;	/* drop the rest of the frame */
-	bool frame_err;		/* the device flagged the frame */
+	u32 size;
+	u32 mask;
+	u32 buf_len;		/* payload buffer bytes, the pool's page size */
+	u32 hds_thresh;
+	bool hds;		/* header split on */
+	bool unreadable;	/* payload pool backed by a memory provider */
+	bool started;		/* the device has seen the rings */
 };
 
 struct hsnic_tx_stats {
 	/* written by NAPI */
-	u64 packets;
+	u64 packets;		/* on the wire, after segmentation */
 	u64 bytes;
-	u64 errors;		/* dropped by the device */
+	u64 errors;		/* frames the device dropped */
+	u64 wakes;
 	struct u64_stats_sync syncp;
 
 	/* written by ndo_start_xmit */
-	u64 dropped;		/* dropped by the driver */
+	u64 dropped;		/* frames the driver dropped */
 	u64 stops;
+	u64 csum;		/* frames with HSNIC_TXD_CSUM */
+	u64 tso_packets;	/* frames with HSNIC_TXD_TSO */
+	u64 tso_bytes;
+	u64 tso_segs;
 	struct u64_stats_sync xmit_syncp;
 };
 
@@ -113,16 +167,28 @@ struct hsnic_rx_stats {
 	u64 packets;
 	u64 bytes;
 	u64 dropped;		/* no memory, too many buffers */
-	u64 errors;		/* device errors, bad completions */
+	u64 errors;		/* bad completions */
 	u64 alloc_fail;
+	u64 hdr_unreadable;	/* dropped: headers in unreadable memory */
+	u64 csum_ok;
+	u64 csum_bad;
+	u64 csum_none;
 	struct u64_stats_sync syncp;
 };
 
+/* A queue pair: one TX queue, one RX queue, one MSI-X vector, one NAPI.
+ * The array of them lives as long as the netdev, so that counters
+ * survive ifdown, channel changes, queue restarts and device resets.
+ */
 struct hsnic_qp {
 	struct napi_struct napi;
 	struct hsnic_priv *priv;
 	unsigned int idx;
+	bool napi_added;
+	bool napi_enabled;
+	bool irq_requested;
 	bool faulted;		/* bad completion seen, reset pending */
+	struct timer_list refill_timer;
 
 	struct hsnic_tx_ring tx;
 	struct hsnic_rx_ring rx;
@@ -130,7 +196,44 @@ struct hsnic_qp {
 	struct hsnic_tx_stats tx_stats;
 	struct hsnic_rx_stats rx_stats;
 
+	/* device counters up to the last device reset */
+	u64 hw_rx_base[HSNIC_RXS_NUM];
+	u64 hw_tx_base[HSNIC_TXS_NUM];
+
 	char irq_name[IFNAMSIZ + 16];
+};
+
+/* Settings that shape the queues; changing any of them re-creates them. */
+struct hsnic_cfg {
+	u32 num_qp;		/* combined channels */
+	u32 tx_ring_size;
+	u32 rx_ring_size;
+	u32 rx_buf_len;		/* default rx_page_size (ethtool rx-buf-len) */
+	u32 hds_thresh;
+	bool hds;		/* tcp-data-split enabled */
+};
+
+/* Driver copy of an RSS context, programmed again after a device reset. */
+struct hsnic_rss_ctx {
+	bool used;
+	bool sym_xor;		/* input-xfrm sym-xor */
+	u32 fields;		/* HSNIC_RSS_FIELDS register */
+	u8 key[HSNIC_RSS_KEY_SIZE];
+	u8 indir[HSNIC_RSS_INDIR_SIZE];
+};
+
+/* Driver copy of a flow steering rule, as ethtool gave it. */
+struct hsnic_rule {
+	bool valid;
+	u32 rss_context;
+	struct ethtool_rx_flow_spec fs;
+};
+
+struct hsnic_coal {
+	u32 rx_usecs;
+	u32 rx_frames;
+	u32 tx_usecs;
+	u32 tx_frames;
 };
 
 struct hsnic_priv {
@@ -139,21 +242,35 @@ struct hsnic_priv {
 	void __iomem *regs;
 
 	u32 features;		/* HSNIC_REG_FEATURES */
+	u32 dev_max_qp;		/* queue pairs the device has */
+	u32 max_qp;		/* queue pairs we have vectors for */
 	u32 max_ring;
-	u32 tx_ring_size;
-	u32 rx_ring_size;
-	bool up;		/* rings allocated and queues enabled */
+	u32 max_rx_buf;
 	u32 msg_enable;
+
+	/* The fields below are protected by the netdev instance lock. */
+	struct hsnic_cfg cfg;
+	bool up;		/* rings allocated and queues enabled */
+	struct hsnic_coal coal;
+	struct hsnic_rss_ctx rss[HSNIC_RSS_CTX_NUM];
+	struct hsnic_rule rules[HSNIC_NUM_RULES];
+	struct page *held_page;	/* debugfs pp_hold */
+	struct page_pool *held_pool;
 
 	struct work_struct reset_task;
 	u64 resets;
 
 	struct mutex link_lock;	/* serialises carrier updates */
 
+	/* device counters: LO/HI read pairs, base up to the last reset */
+	spinlock_t hw_stats_lock;
+	u64 dstat_base[HSNIC_DSTAT_NUM];
+
+	struct dentry *dbg_dir;
 	char evt_irq_name[IFNAMSIZ + 16];
 
-	unsigned int num_qp;
-	struct hsnic_qp qps[] __counted_by(num_qp);
+	unsigned int nr_qps;
+	struct hsnic_qp qps[] __counted_by(nr_qps);
 };
 
 static inline u32 hsnic_rd32(const struct hsnic_priv *priv, u32 reg)
@@ -168,13 +285,52 @@ static inline void hsnic_wr32(const struct hsnic_priv *priv, u32 reg, u32 val)
 
 /* hsnic_main.c */
 void hsnic_schedule_reset(struct hsnic_priv *priv);
+int hsnic_reconfigure(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
+		      struct netlink_ext_ack *extack);
+bool hsnic_rx_ring_fits(u32 ring_size, u32 buf_len, u32 mtu);
+bool hsnic_any_mp(struct hsnic_priv *priv);
+void hsnic_qp_napi_on(struct hsnic_qp *qp);
+void hsnic_qp_napi_off(struct hsnic_qp *qp);
+u64 hsnic_read_stat64(struct hsnic_priv *priv, u32 lo, u32 hi);
+u64 hsnic_rxq_hw_stat(struct hsnic_priv *priv, unsigned int q,
+		      enum hsnic_rx_qstat i);
+u64 hsnic_txq_hw_stat(struct hsnic_priv *priv, unsigned int q,
+		      enum hsnic_tx_qstat i);
+u64 hsnic_dev_hw_stat(struct hsnic_priv *priv, enum hsnic_dstat i);
+void hsnic_fetch_rx_stats(struct hsnic_qp *qp, struct hsnic_rx_stats *s);
+void hsnic_fetch_tx_stats(struct hsnic_qp *qp, struct hsnic_tx_stats *s);
 
 /* hsnic_txrx.c */
-int hsnic_qp_alloc(struct hsnic_qp *qp);
-void hsnic_qp_free(struct hsnic_qp *qp);
-void hsnic_rx_kick(struct hsnic_qp *qp);
+int hsnic_tx_ring_alloc(struct hsnic_qp *qp);
+void hsnic_tx_ring_free(struct hsnic_qp *qp);
+int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
+			const struct netdev_queue_config *qcfg,
+			struct hsnic_rx_ring *rx);
+void hsnic_rx_ring_free(struct hsnic_rx_ring *rx);
+int hsnic_rx_ring_rewind(struct hsnic_rx_ring *rx);
+void hsnic_rx_kick(struct hsnic_rx_ring *rx);
 netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev);
+netdev_features_t hsnic_features_check(struct sk_buff *skb,
+				       struct net_device *netdev,
+				       netdev_features_t features);
 int hsnic_poll(struct napi_struct *napi, int budget);
 irqreturn_t hsnic_qp_irq(int irq, void *data);
+void hsnic_refill_timer(struct timer_list *t);
+
+/* hsnic_ethtool.c */
+extern const struct ethtool_ops hsnic_ethtool_ops;
+void hsnic_rss_init(struct hsnic_priv *priv);
+void hsnic_rss_default_indir(struct hsnic_priv *priv);
+void hsnic_rss_write(struct hsnic_priv *priv, unsigned int ctx);
+void hsnic_rules_write_all(struct hsnic_priv *priv);
+void hsnic_rules_clear(struct hsnic_priv *priv);
+void hsnic_coal_write(struct hsnic_priv *priv);
+
+/* hsnic_debugfs.c */
+void hsnic_debugfs_register(void);
+void hsnic_debugfs_unregister(void);
+void hsnic_debugfs_init(struct hsnic_priv *priv);
+void hsnic_debugfs_exit(struct hsnic_priv *priv);
+void hsnic_debugfs_release_page(struct hsnic_priv *priv);
 
 #endif /* _HSNIC_H_ */

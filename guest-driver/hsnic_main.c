@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* hsnic: Linux driver for the hsnic virtual PCIe NIC.
  *
- * PCI probe and remove, device reset, netdev and ethtool operations.
+ * PCI probe and remove, device reset, netdev operations, queue management
+ * and queue statistics.
+ *
+ * Locking: the netdev is "ops locked" (it has queue_mgmt_ops), so every
+ * control path runs under the netdev instance lock: ndo_open/ndo_stop and
+ * the other ndos (with RTNL too), ethtool ops (RTNL only for the ops named
+ * in op_needs_rtnl), queue management and qstat ops, the reset task and
+ * the debugfs knobs (which take it themselves). The instance lock is what
+ * protects priv->cfg, priv->up, the rings and the RSS/rule shadows.
  */
 
 #include <linux/bitfield.h>
@@ -15,12 +23,80 @@
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/rtnetlink.h>
+#include <net/netdev_lock.h>
+#include <net/netdev_queues.h>
+#include <net/netdev_rx_queue.h>
+#include <net/page_pool/helpers.h>
 
 #include "hsnic.h"
 
 #define HSNIC_MSG_DEFAULT	(NETIF_MSG_DRV | NETIF_MSG_PROBE | \
 				 NETIF_MSG_LINK | NETIF_MSG_IFUP | \
 				 NETIF_MSG_IFDOWN)
+
+/* ---- device counters ---- */
+
+/* 64-bit device counter: reading LO latches the value, HI returns the
+ * upper half of the latch, so the pair must not interleave with another.
+ */
+u64 hsnic_read_stat64(struct hsnic_priv *priv, u32 lo, u32 hi)
+{
+	u32 l, h;
+
+	spin_lock(&priv->hw_stats_lock);
+	l = hsnic_rd32(priv, lo);
+	h = hsnic_rd32(priv, hi);
+	spin_unlock(&priv->hw_stats_lock);
+
+	return (u64)h << 32 | l;
+}
+
+u64 hsnic_rxq_hw_stat(struct hsnic_priv *priv, unsigned int q,
+		      enum hsnic_rx_qstat i)
+{
+	u64 val = hsnic_read_stat64(priv, HSNIC_RXQ_STAT_LO(q, i),
+				    HSNIC_RXQ_STAT_HI(q, i));
+
+	return priv->qps[q].hw_rx_base[i] + val;
+}
+
+u64 hsnic_txq_hw_stat(struct hsnic_priv *priv, unsigned int q,
+		      enum hsnic_tx_qstat i)
+{
+	u64 val = hsnic_read_stat64(priv, HSNIC_TXQ_STAT_LO(q, i),
+				    HSNIC_TXQ_STAT_HI(q, i));
+
+	return priv->qps[q].hw_tx_base[i] + val;
+}
+
+u64 hsnic_dev_hw_stat(struct hsnic_priv *priv, enum hsnic_dstat i)
+{
+	u64 val = hsnic_read_stat64(priv, HSNIC_REG_DSTAT_LO(i),
+				    HSNIC_REG_DSTAT_HI(i));
+
+	return priv->dstat_base[i] + val;
+}
+
+/* A device reset zeroes its counters: keep what they had counted. */
+static void hsnic_hw_stats_fold(struct hsnic_priv *priv)
+{
+	unsigned int q, i;
+
+	for (i = 0; i < HSNIC_DSTAT_NUM; i++)
+		priv->dstat_base[i] = hsnic_dev_hw_stat(priv, i);
+
+	if (!(priv->features & HSNIC_F_QSTATS))
+		return;
+
+	for (q = 0; q < priv->nr_qps; q++) {
+		struct hsnic_qp *qp = &priv->qps[q];
+
+		for (i = 0; i < HSNIC_RXS_NUM; i++)
+			qp->hw_rx_base[i] = hsnic_rxq_hw_stat(priv, q, i);
+		for (i = 0; i < HSNIC_TXS_NUM; i++)
+			qp->hw_tx_base[i] = hsnic_txq_hw_stat(priv, q, i);
+	}
+}
 
 /* ---- device control ---- */
 
@@ -74,56 +150,58 @@ static void hsnic_update_link(struct hsnic_priv *priv)
 	mutex_unlock(&priv->link_lock);
 }
 
-/* Restore the configuration a device reset cleared. */
-static void hsnic_dev_restore(struct hsnic_priv *priv)
+/* Program the device-wide configuration a reset clears: receive filter,
+ * RSS contexts, flow rules and interrupt moderation.
+ */
+static void hsnic_hw_config(struct hsnic_priv *priv)
 {
 	struct net_device *netdev = priv->netdev;
+	unsigned int c;
 	bool any_mc;
-
-	hsnic_wr32(priv, HSNIC_REG_EVT_CAUSE, HSNIC_EVT_LINK | HSNIC_EVT_ERROR);
-	hsnic_wr32(priv, HSNIC_REG_EVT_MASK, HSNIC_EVT_LINK | HSNIC_EVT_ERROR);
 
 	netif_addr_lock_bh(netdev);
 	any_mc = !netdev_mc_empty(netdev);
 	netif_addr_unlock_bh(netdev);
 	hsnic_write_rx_mode(priv, any_mc);
 
+	if (priv->features & HSNIC_F_RSS)
+		for (c = 0; c < HSNIC_RSS_CTX_NUM; c++)
+			hsnic_rss_write(priv, c);
+	hsnic_rules_write_all(priv);
+	hsnic_coal_write(priv);
+}
+
+static void hsnic_events_enable(struct hsnic_priv *priv)
+{
+	hsnic_wr32(priv, HSNIC_REG_EVT_CAUSE, HSNIC_EVT_LINK | HSNIC_EVT_ERROR);
+	hsnic_wr32(priv, HSNIC_REG_EVT_MASK, HSNIC_EVT_LINK | HSNIC_EVT_ERROR);
+
 	/* link changes while the events were masked raised no interrupt */
 	hsnic_update_link(priv);
 }
 
-static void hsnic_qp_program(struct hsnic_priv *priv, struct hsnic_qp *qp)
+/* Reset the device and restore its configuration. Instance lock held. */
+static int hsnic_dev_reset(struct hsnic_priv *priv)
 {
-	unsigned int q = qp->idx;
+	int err;
 
-	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_DESC_LO),
-		   lower_32_bits(qp->tx.desc_dma));
-	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_DESC_HI),
-		   upper_32_bits(qp->tx.desc_dma));
-	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_CMPL_LO),
-		   lower_32_bits(qp->tx.cmpl_dma));
-	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_CMPL_HI),
-		   upper_32_bits(qp->tx.cmpl_dma));
-	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_RING_SIZE), qp->tx.size);
+	hsnic_hw_stats_fold(priv);
+	err = hsnic_hw_reset(&priv->pdev->dev, priv->regs);
+	if (err)
+		return err;
 
-	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_DESC_LO),
-		   lower_32_bits(qp->rx.desc_dma));
-	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_DESC_HI),
-		   upper_32_bits(qp->rx.desc_dma));
-	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_CMPL_LO),
-		   lower_32_bits(qp->rx.cmpl_dma));
-	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_CMPL_HI),
-		   upper_32_bits(qp->rx.cmpl_dma));
-	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_RING_SIZE), qp->rx.size);
+	hsnic_hw_config(priv);
+	hsnic_events_enable(priv);
+	return 0;
 }
 
-static int hsnic_queue_enable(struct hsnic_priv *priv, u32 base,
+static int hsnic_queue_enable(struct hsnic_priv *priv, u32 base, u32 ctrl,
 			      const char *type, unsigned int q)
 {
 	u32 val;
 	int err;
 
-	hsnic_wr32(priv, base + HSNIC_Q_CTRL, HSNIC_Q_CTRL_ENABLE);
+	hsnic_wr32(priv, base + HSNIC_Q_CTRL, ctrl);
 	err = readl_poll_timeout(priv->regs + base + HSNIC_Q_STATUS, val,
 				 val & (HSNIC_Q_STATUS_ENABLED |
 					HSNIC_Q_STATUS_ERROR),
@@ -139,148 +217,241 @@ static int hsnic_queue_enable(struct hsnic_priv *priv, u32 base,
 	return 0;
 }
 
-static int hsnic_queues_enable(struct hsnic_priv *priv)
-{
-	unsigned int q;
-	int err;
-
-	for (q = 0; q < priv->num_qp; q++) {
-		err = hsnic_queue_enable(priv, HSNIC_TXQ_REG(q, 0), "TX", q);
-		if (err)
-			return err;
-		err = hsnic_queue_enable(priv, HSNIC_RXQ_REG(q, 0), "RX", q);
-		if (err)
-			return err;
-	}
-
-	return 0;
-}
-
-static bool hsnic_queue_wait_disabled(struct hsnic_priv *priv, u32 base,
-				      const char *type, unsigned int q)
+/* Clear CTRL.ENABLE and wait until the device lets go of the rings. */
+static int hsnic_queue_disable(struct hsnic_priv *priv, u32 base,
+			       const char *type, unsigned int q)
 {
 	u32 val;
 
+	hsnic_wr32(priv, base + HSNIC_Q_CTRL, 0);
 	if (!readl_poll_timeout(priv->regs + base + HSNIC_Q_STATUS, val,
 				!(val & HSNIC_Q_STATUS_ENABLED),
 				HSNIC_POLL_US, HSNIC_Q_TIMEOUT_US))
-		return true;
+		return 0;
 
 	netdev_err(priv->netdev, "%s queue %u failed to disable (status %#x)\n",
 		   type, q, val);
-	return false;
+	return -ETIMEDOUT;
 }
 
-/* Take the rings away from the device. When a queue does not let go, the
- * device is reset so that it no longer touches memory about to be freed.
- */
-static void hsnic_queues_disable(struct hsnic_priv *priv)
+static int hsnic_txq_start(struct hsnic_priv *priv, struct hsnic_qp *qp)
 {
-	bool ok = true;
-	unsigned int q;
+	struct hsnic_tx_ring *tx = &qp->tx;
+	unsigned int q = qp->idx;
 
-	for (q = 0; q < priv->num_qp; q++) {
-		hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_CTRL), 0);
-		hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_CTRL), 0);
-	}
-	for (q = 0; q < priv->num_qp; q++) {
-		ok &= hsnic_queue_wait_disabled(priv, HSNIC_TXQ_REG(q, 0),
-						"TX", q);
-		ok &= hsnic_queue_wait_disabled(priv, HSNIC_RXQ_REG(q, 0),
-						"RX", q);
-	}
-	hsnic_wr32(priv, HSNIC_REG_DEV_CTRL, 0);
+	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_DESC_LO),
+		   lower_32_bits(tx->desc_dma));
+	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_DESC_HI),
+		   upper_32_bits(tx->desc_dma));
+	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_CMPL_LO),
+		   lower_32_bits(tx->cmpl_dma));
+	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_CMPL_HI),
+		   upper_32_bits(tx->cmpl_dma));
+	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_RING_SIZE), tx->size);
 
-	if (!ok && !hsnic_hw_reset(&priv->pdev->dev, priv->regs))
-		hsnic_dev_restore(priv);
+	return hsnic_queue_enable(priv, HSNIC_TXQ_REG(q, 0),
+				  HSNIC_Q_CTRL_ENABLE, "TX", q);
 }
 
-static void hsnic_free_qp_irqs(struct hsnic_priv *priv, unsigned int count)
+/* Hand qp->rx to the device: program, enable, post the buffers. */
+static int hsnic_rxq_start(struct hsnic_priv *priv, struct hsnic_qp *qp)
 {
-	unsigned int q;
+	struct hsnic_rx_ring *rx = &qp->rx;
+	unsigned int q = qp->idx;
+	u32 ctrl = HSNIC_Q_CTRL_ENABLE;
+	int err;
 
-	for (q = 0; q < count; q++) {
-		struct hsnic_qp *qp = &priv->qps[q];
+	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_DESC_LO),
+		   lower_32_bits(rx->desc_dma));
+	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_DESC_HI),
+		   upper_32_bits(rx->desc_dma));
+	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_CMPL_LO),
+		   lower_32_bits(rx->cmpl_dma));
+	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_CMPL_HI),
+		   upper_32_bits(rx->cmpl_dma));
+	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_RING_SIZE), rx->size);
+	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_RXQ_HDR_LO),
+		   lower_32_bits(rx->hdr_desc_dma));
+	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_RXQ_HDR_HI),
+		   upper_32_bits(rx->hdr_desc_dma));
+	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_RXQ_BUF_LEN), rx->buf_len);
+	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_RXQ_HDR_BUF_LEN),
+		   HSNIC_HDR_BUF_LEN);
+	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_RXQ_HDS_THRESH),
+		   rx->hds_thresh);
+	if (rx->hds)
+		ctrl |= HSNIC_RXQ_CTRL_HDS;
 
-		netif_napi_set_irq(&qp->napi, -1);
-		free_irq(pci_irq_vector(priv->pdev, HSNIC_VEC_QP(q)), qp);
-	}
+	/* from here on the device may write into the rings */
+	rx->started = true;
+	err = hsnic_queue_enable(priv, HSNIC_RXQ_REG(q, 0), ctrl, "RX", q);
+	if (err)
+		return err;
+
+	/* pages freed from this NAPI may go straight back to the caches */
+	page_pool_enable_direct_recycling(rx->pp, &qp->napi);
+	if (rx->hdr_pp)
+		page_pool_enable_direct_recycling(rx->hdr_pp, &qp->napi);
+
+	hsnic_rx_kick(rx);
+	return 0;
 }
 
-static int hsnic_request_qp_irqs(struct hsnic_priv *priv)
+void hsnic_qp_napi_on(struct hsnic_qp *qp)
 {
-	unsigned int q;
-	int irq, err;
+	if (qp->napi_enabled)
+		return;
 
-	for (q = 0; q < priv->num_qp; q++) {
-		struct hsnic_qp *qp = &priv->qps[q];
+	napi_enable_locked(&qp->napi);
+	qp->napi_enabled = true;
 
-		irq = pci_irq_vector(priv->pdev, HSNIC_VEC_QP(q));
-		err = request_irq(irq, hsnic_qp_irq, 0, qp->irq_name, qp);
-		if (err) {
-			netdev_err(priv->netdev,
-				   "failed to request IRQ %d for queue pair %u: %d\n",
-				   irq, q, err);
-			hsnic_free_qp_irqs(priv, q);
-			return err;
-		}
-		netif_napi_set_irq(&qp->napi, irq);
+	/* Completions written while NAPI was off raised an interrupt that
+	 * could not schedule it (or none, if the vector was not armed):
+	 * poll once, the poll arms the vector again.
+	 */
+	local_bh_disable();
+	napi_schedule(&qp->napi);
+	local_bh_enable();
+}
+
+void hsnic_qp_napi_off(struct hsnic_qp *qp)
+{
+	if (!qp->napi_enabled)
+		return;
+
+	napi_disable_locked(&qp->napi);
+	qp->napi_enabled = false;
+}
+
+static void hsnic_free_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
+{
+	if (!qp->irq_requested)
+		return;
+
+	netif_napi_set_irq_locked(&qp->napi, -1);
+	free_irq(pci_irq_vector(priv->pdev, HSNIC_VEC_QP(qp->idx)), qp);
+	qp->irq_requested = false;
+}
+
+static int hsnic_request_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
+{
+	int irq = pci_irq_vector(priv->pdev, HSNIC_VEC_QP(qp->idx));
+	int err;
+
+	err = request_irq(irq, hsnic_qp_irq, 0, qp->irq_name, qp);
+	if (err) {
+		netdev_err(priv->netdev,
+			   "failed to request IRQ %d for queue pair %u: %d\n",
+			   irq, qp->idx, err);
+		return err;
 	}
+	qp->irq_requested = true;
+	netif_napi_set_irq_locked(&qp->napi, irq);
 
 	return 0;
 }
 
-static void hsnic_free_qps(struct hsnic_priv *priv)
+/* Undo hsnic_up(), or whatever part of it succeeded. */
+static void hsnic_teardown(struct hsnic_priv *priv)
 {
-	unsigned int q;
+	struct net_device *netdev = priv->netdev;
+	unsigned int n = priv->cfg.num_qp, q;
+	bool napi_del = false, stuck = false;
 
-	for (q = 0; q < priv->num_qp; q++)
-		hsnic_qp_free(&priv->qps[q]);
+	for (q = 0; q < n; q++) {
+		struct hsnic_qp *qp = &priv->qps[q];
+
+		if (qp->napi_added) {
+			netif_queue_set_napi(netdev, q, NETDEV_QUEUE_TYPE_TX,
+					     NULL);
+			netif_queue_set_napi(netdev, q, NETDEV_QUEUE_TYPE_RX,
+					     NULL);
+		}
+		hsnic_qp_napi_off(qp);
+	}
+	/* after NAPI, so that TX completions cannot wake the queues again */
+	netif_tx_disable(netdev);
+
+	/* take the rings away from the device */
+	for (q = 0; q < n; q++) {
+		if (hsnic_queue_disable(priv, HSNIC_TXQ_REG(q, 0), "TX", q))
+			stuck = true;
+		if (hsnic_queue_disable(priv, HSNIC_RXQ_REG(q, 0), "RX", q))
+			stuck = true;
+	}
+	hsnic_wr32(priv, HSNIC_REG_DEV_CTRL, 0);
+	/* a queue that does not let go must not write into freed memory */
+	if (stuck)
+		hsnic_dev_reset(priv);
+
+	for (q = 0; q < n; q++) {
+		struct hsnic_qp *qp = &priv->qps[q];
+
+		hsnic_free_qp_irq(priv, qp);
+		timer_delete_sync(&qp->refill_timer);
+		hsnic_tx_ring_free(qp);
+		hsnic_rx_ring_free(&qp->rx);
+		if (qp->napi_added) {
+			__netif_napi_del_locked(&qp->napi);
+			qp->napi_added = false;
+			napi_del = true;
+		}
+	}
+	if (napi_del)
+		synchronize_net();
 }
 
-/* Allocate the rings, hand them to the device and start the queues.
- * Called under RTNL.
+/* Allocate the rings of priv->cfg.num_qp queue pairs, hand them to the
+ * device and start the queues. Instance lock held.
  */
 static int hsnic_up(struct hsnic_priv *priv)
 {
 	struct net_device *netdev = priv->netdev;
-	unsigned int q;
+	unsigned int n = priv->cfg.num_qp, q;
 	int err;
 
-	for (q = 0; q < priv->num_qp; q++) {
-		err = hsnic_qp_alloc(&priv->qps[q]);
-		if (err) {
-			netdev_err(netdev,
-				   "failed to allocate rings for queue pair %u: %d\n",
-				   q, err);
-			goto err_free_qps;
-		}
+	for (q = 0; q < n; q++) {
+		struct hsnic_qp *qp = &priv->qps[q];
+		struct netdev_queue_config qcfg;
+
+		qp->faulted = false;
+		netif_napi_add_config_locked(netdev, &qp->napi, hsnic_poll, q);
+		qp->napi_added = true;
+
+		err = hsnic_tx_ring_alloc(qp);
+		if (err)
+			goto err_alloc;
+
+		/* rx_page_size from ndo_default_qcfg or a memory provider */
+		netdev_queue_config(netdev, q, &qcfg);
+		err = hsnic_rx_ring_alloc(priv, q, &qcfg, &qp->rx);
+		if (err)
+			goto err_alloc;
+
+		err = hsnic_request_qp_irq(priv, qp);
+		if (err)
+			goto err_teardown;
 	}
 
-	err = hsnic_request_qp_irqs(priv);
-	if (err)
-		goto err_free_qps;
-
-	for (q = 0; q < priv->num_qp; q++)
-		hsnic_qp_program(priv, &priv->qps[q]);
-
-	err = hsnic_queues_enable(priv);
-	if (err)
-		goto err_disable;
+	for (q = 0; q < n; q++) {
+		err = hsnic_txq_start(priv, &priv->qps[q]);
+		if (err)
+			goto err_teardown;
+		err = hsnic_rxq_start(priv, &priv->qps[q]);
+		if (err)
+			goto err_teardown;
+	}
 
 	hsnic_wr32(priv, HSNIC_REG_DEV_CTRL, HSNIC_DEV_CTRL_ENABLE);
 
-	for (q = 0; q < priv->num_qp; q++) {
+	for (q = 0; q < n; q++) {
 		struct hsnic_qp *qp = &priv->qps[q];
 
-		napi_enable(&qp->napi);
 		netif_queue_set_napi(netdev, q, NETDEV_QUEUE_TYPE_TX,
 				     &qp->napi);
 		netif_queue_set_napi(netdev, q, NETDEV_QUEUE_TYPE_RX,
 				     &qp->napi);
-		hsnic_rx_kick(qp);
-		hsnic_wr32(priv, HSNIC_REG_IRQ_CTRL(HSNIC_VEC_QP(q)),
-			   HSNIC_IRQ_ARM);
+		hsnic_qp_napi_on(qp);
 	}
 
 	priv->up = true;
@@ -290,35 +461,65 @@ static int hsnic_up(struct hsnic_priv *priv)
 
 	return 0;
 
-err_disable:
-	hsnic_queues_disable(priv);
-	hsnic_free_qp_irqs(priv, priv->num_qp);
-err_free_qps:
-	hsnic_free_qps(priv);
+err_alloc:
+	netdev_err(netdev, "failed to allocate rings for queue pair %u: %d\n",
+		   q, err);
+err_teardown:
+	hsnic_teardown(priv);
 	return err;
 }
 
-/* Stop the queues and free the rings. Called under RTNL. */
+/* Stop the queues and free the rings. Instance lock held. */
 static void hsnic_down(struct hsnic_priv *priv)
 {
-	struct net_device *netdev = priv->netdev;
-	unsigned int q;
-
 	priv->up = false;
+	hsnic_teardown(priv);
+}
 
-	for (q = 0; q < priv->num_qp; q++) {
-		struct hsnic_qp *qp = &priv->qps[q];
+/* Apply @cfg, re-creating the queues if the interface is running. If the
+ * new queues cannot be started the old configuration comes back.
+ */
+int hsnic_reconfigure(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
+		      struct netlink_ext_ack *extack)
+{
+	struct net_device *netdev = priv->netdev;
+	struct hsnic_cfg old = priv->cfg;
+	int err;
 
-		netif_queue_set_napi(netdev, q, NETDEV_QUEUE_TYPE_TX, NULL);
-		netif_queue_set_napi(netdev, q, NETDEV_QUEUE_TYPE_RX, NULL);
-		napi_disable(&qp->napi);
+	if (priv->up)
+		hsnic_down(priv);
+
+	if (cfg->num_qp != old.num_qp) {
+		err = netif_set_real_num_queues(netdev, cfg->num_qp,
+						cfg->num_qp);
+		if (err) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "failed to change the number of queues");
+			goto restart;
+		}
 	}
-	/* after NAPI, so that TX completions cannot wake the queues again */
-	netif_tx_disable(netdev);
+	priv->cfg = *cfg;
+	if (cfg->num_qp != old.num_qp)
+		hsnic_rss_default_indir(priv);
 
-	hsnic_queues_disable(priv);
-	hsnic_free_qp_irqs(priv, priv->num_qp);
-	hsnic_free_qps(priv);
+	if (!netif_running(netdev))
+		return 0;
+
+	err = hsnic_up(priv);
+	if (!err)
+		return 0;
+
+	NL_SET_ERR_MSG_MOD(extack, "failed to start with the new configuration");
+	if (cfg->num_qp != old.num_qp &&
+	    netif_set_real_num_queues(netdev, old.num_qp, old.num_qp))
+		netdev_err(netdev, "failed to restore the number of queues\n");
+	priv->cfg = old;
+	if (cfg->num_qp != old.num_qp)
+		hsnic_rss_default_indir(priv);
+restart:
+	if (netif_running(netdev) && hsnic_up(priv))
+		netdev_err(netdev, "failed to restart with the old configuration\n");
+	return err;
 }
 
 static void hsnic_reset_task(struct work_struct *work)
@@ -328,7 +529,7 @@ static void hsnic_reset_task(struct work_struct *work)
 	struct net_device *netdev = priv->netdev;
 	int err;
 
-	rtnl_lock();
+	netdev_lock(netdev);
 
 	netdev_warn(netdev, "resetting device\n");
 	priv->resets++;
@@ -336,18 +537,15 @@ static void hsnic_reset_task(struct work_struct *work)
 	if (priv->up)
 		hsnic_down(priv);
 
-	if (hsnic_hw_reset(&priv->pdev->dev, priv->regs))
-		goto out;
-	hsnic_dev_restore(priv);
-
-	if (netif_running(netdev)) {
+	err = hsnic_dev_reset(priv);
+	if (!err && netif_running(netdev))
 		err = hsnic_up(priv);
-		if (err)
-			netdev_err(netdev,
-				   "failed to restart after reset: %d\n", err);
+	if (err) {
+		netdev_err(netdev, "failed to restart after reset: %d\n", err);
+		netif_carrier_off(netdev);
 	}
-out:
-	rtnl_unlock();
+
+	netdev_unlock(netdev);
 }
 
 void hsnic_schedule_reset(struct hsnic_priv *priv)
@@ -360,7 +558,7 @@ static bool hsnic_queue_stopped(struct hsnic_priv *priv)
 {
 	unsigned int q;
 
-	for (q = 0; q < priv->num_qp; q++) {
+	for (q = 0; q < priv->dev_max_qp; q++) {
 		if ((hsnic_rd32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_STATUS)) |
 		     hsnic_rd32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_STATUS))) &
 		    HSNIC_Q_STATUS_ERROR)
@@ -375,9 +573,11 @@ static void hsnic_handle_error(struct hsnic_priv *priv)
 	u32 err = hsnic_rd32(priv, HSNIC_REG_ERR_CODE);
 	u32 qid = FIELD_GET(HSNIC_ERR_QUEUE_MASK, err);
 
-	netdev_err(priv->netdev, "device error %u on %s queue %u\n",
-		   FIELD_GET(HSNIC_ERR_CODE_MASK, err),
-		   qid & HSNIC_QID_RX ? "RX" : "TX", qid & ~HSNIC_QID_RX);
+	if (net_ratelimit())
+		netdev_err(priv->netdev, "device error %u on %s queue %u\n",
+			   FIELD_GET(HSNIC_ERR_CODE_MASK, err),
+			   qid & HSNIC_QID_RX ? "RX" : "TX",
+			   qid & ~HSNIC_QID_RX);
 
 	/* errors that only dropped a frame leave the queues running */
 	if (hsnic_queue_stopped(priv))
@@ -436,12 +636,43 @@ static int hsnic_set_rx_mode(struct net_device *netdev,
 	return 0;
 }
 
+/* A frame of @mtu must fit in the payload buffers one ring can post, as
+ * with header split off (or a header overflow) all of it lands there.
+ */
+bool hsnic_rx_ring_fits(u32 ring_size, u32 buf_len, u32 mtu)
+{
+	return DIV_ROUND_UP(mtu + VLAN_ETH_HLEN, buf_len) < ring_size;
+}
+
 static int hsnic_change_mtu(struct net_device *netdev, int new_mtu)
 {
-	/* RX buffers do not depend on the MTU: longer frames simply use
-	 * more of them, so no ring reconfiguration is needed.
+	struct hsnic_priv *priv = netdev_priv(netdev);
+
+	/* Buffers do not depend on the MTU, longer frames just use more of
+	 * them, so the queues keep running. The smallest buffers are the
+	 * default ones: memory providers may only ask for larger pages.
 	 */
+	if (!hsnic_rx_ring_fits(priv->cfg.rx_ring_size, priv->cfg.rx_buf_len,
+				new_mtu)) {
+		netdev_err(netdev,
+			   "MTU %d needs more than %u RX buffers of %u bytes; grow the RX ring first\n",
+			   new_mtu, priv->cfg.rx_ring_size - 1,
+			   priv->cfg.rx_buf_len);
+		return -EINVAL;
+	}
+
 	WRITE_ONCE(netdev->mtu, new_mtu);
+	return 0;
+}
+
+static int hsnic_set_features(struct net_device *netdev,
+			      netdev_features_t features)
+{
+	struct hsnic_priv *priv = netdev_priv(netdev);
+
+	/* RXCSUM and RXHASH are looked at per frame */
+	if ((netdev->features & NETIF_F_NTUPLE) && !(features & NETIF_F_NTUPLE))
+		hsnic_rules_clear(priv);
 
 	return 0;
 }
@@ -454,43 +685,72 @@ static void hsnic_tx_timeout(struct net_device *netdev, unsigned int txqueue)
 	hsnic_schedule_reset(priv);
 }
 
+void hsnic_fetch_rx_stats(struct hsnic_qp *qp, struct hsnic_rx_stats *s)
+{
+	const struct hsnic_rx_stats *rx = &qp->rx_stats;
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&rx->syncp);
+		s->packets = rx->packets;
+		s->bytes = rx->bytes;
+		s->dropped = rx->dropped;
+		s->errors = rx->errors;
+		s->alloc_fail = rx->alloc_fail;
+		s->hdr_unreadable = rx->hdr_unreadable;
+		s->csum_ok = rx->csum_ok;
+		s->csum_bad = rx->csum_bad;
+		s->csum_none = rx->csum_none;
+	} while (u64_stats_fetch_retry(&rx->syncp, start));
+}
+
+void hsnic_fetch_tx_stats(struct hsnic_qp *qp, struct hsnic_tx_stats *s)
+{
+	const struct hsnic_tx_stats *tx = &qp->tx_stats;
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&tx->syncp);
+		s->packets = tx->packets;
+		s->bytes = tx->bytes;
+		s->errors = tx->errors;
+		s->wakes = tx->wakes;
+	} while (u64_stats_fetch_retry(&tx->syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&tx->xmit_syncp);
+		s->dropped = tx->dropped;
+		s->stops = tx->stops;
+		s->csum = tx->csum;
+		s->tso_packets = tx->tso_packets;
+		s->tso_bytes = tx->tso_bytes;
+		s->tso_segs = tx->tso_segs;
+	} while (u64_stats_fetch_retry(&tx->xmit_syncp, start));
+}
+
+/* Counters live in the queue pairs for the netdev's lifetime; summing all
+ * of them keeps the totals steady across channel changes.
+ */
 static void hsnic_get_stats64(struct net_device *netdev,
 			      struct rtnl_link_stats64 *stats)
 {
 	struct hsnic_priv *priv = netdev_priv(netdev);
-	unsigned int q, start;
+	unsigned int q;
 
-	for (q = 0; q < priv->num_qp; q++) {
-		struct hsnic_tx_stats *tx = &priv->qps[q].tx_stats;
-		struct hsnic_rx_stats *rx = &priv->qps[q].rx_stats;
-		u64 packets, bytes, dropped, errors;
+	for (q = 0; q < priv->nr_qps; q++) {
+		struct hsnic_rx_stats rx;
+		struct hsnic_tx_stats tx;
 
-		do {
-			start = u64_stats_fetch_begin(&rx->syncp);
-			packets = rx->packets;
-			bytes = rx->bytes;
-			dropped = rx->dropped;
-			errors = rx->errors;
-		} while (u64_stats_fetch_retry(&rx->syncp, start));
-		stats->rx_packets += packets;
-		stats->rx_bytes += bytes;
-		stats->rx_dropped += dropped;
-		stats->rx_errors += errors;
+		hsnic_fetch_rx_stats(&priv->qps[q], &rx);
+		hsnic_fetch_tx_stats(&priv->qps[q], &tx);
 
-		do {
-			start = u64_stats_fetch_begin(&tx->syncp);
-			packets = tx->packets;
-			bytes = tx->bytes;
-			errors = tx->errors;
-		} while (u64_stats_fetch_retry(&tx->syncp, start));
-		do {
-			start = u64_stats_fetch_begin(&tx->xmit_syncp);
-			dropped = tx->dropped;
-		} while (u64_stats_fetch_retry(&tx->xmit_syncp, start));
-		stats->tx_packets += packets;
-		stats->tx_bytes += bytes;
-		stats->tx_dropped += dropped;
-		stats->tx_errors += errors;
+		stats->rx_packets += rx.packets;
+		stats->rx_bytes += rx.bytes;
+		stats->rx_dropped += rx.dropped;
+		stats->rx_errors += rx.errors;
+		stats->tx_packets += tx.packets;
+		stats->tx_bytes += tx.bytes;
+		stats->tx_dropped += tx.dropped;
+		stats->tx_errors += tx.errors;
 	}
 }
 
@@ -498,206 +758,255 @@ static const struct net_device_ops hsnic_netdev_ops = {
 	.ndo_open		= hsnic_open,
 	.ndo_stop		= hsnic_stop,
 	.ndo_start_xmit		= hsnic_start_xmit,
+	.ndo_features_check	= hsnic_features_check,
 	.ndo_get_stats64	= hsnic_get_stats64,
 	.ndo_set_rx_mode_async	= hsnic_set_rx_mode,
 	.ndo_validate_addr	= eth_validate_addr,
 	.ndo_change_mtu		= hsnic_change_mtu,
+	.ndo_set_features	= hsnic_set_features,
 	.ndo_tx_timeout		= hsnic_tx_timeout,
 };
 
-/* ---- ethtool ---- */
+/* ---- queue statistics (netdev qstats) ---- */
 
-static const char hsnic_tx_stat_names[][ETH_GSTRING_LEN] = {
-	"packets", "bytes", "dropped", "errors", "stops",
+/* Only the counters set here are reported: the core pre-fills the rest
+ * with ETHTOOL_STAT_NOT_SET.
+ */
+static void hsnic_qstat_rx_zero(struct hsnic_priv *priv,
+				struct netdev_queue_stats_rx *s)
+{
+	s->packets = 0;
+	s->bytes = 0;
+	s->alloc_fail = 0;
+	s->csum_unnecessary = 0;
+	s->csum_none = 0;
+	s->csum_bad = 0;
+	if (priv->features & HSNIC_F_QSTATS)
+		s->hw_drops = 0;
+}
+
+static void hsnic_qstat_tx_zero(struct netdev_queue_stats_tx *s)
+{
+	s->packets = 0;
+	s->bytes = 0;
+	s->hw_drops = 0;
+	s->hw_drop_errors = 0;
+	s->needs_csum = 0;
+	s->hw_gso_packets = 0;
+	s->hw_gso_bytes = 0;
+	s->hw_gso_wire_packets = 0;
+	s->stop = 0;
+	s->wake = 0;
+}
+
+static void hsnic_qstat_rx_add(struct hsnic_priv *priv, unsigned int q,
+			       struct netdev_queue_stats_rx *s)
+{
+	struct hsnic_rx_stats rx;
+
+	hsnic_fetch_rx_stats(&priv->qps[q], &rx);
+	s->packets += rx.packets;
+	s->bytes += rx.bytes;
+	s->alloc_fail += rx.alloc_fail;
+	s->csum_unnecessary += rx.csum_ok;
+	s->csum_none += rx.csum_none;
+	s->csum_bad += rx.csum_bad;
+	/* frames the device could not place: queue down or too few buffers */
+	if (priv->features & HSNIC_F_QSTATS)
+		s->hw_drops += hsnic_rxq_hw_stat(priv, q, HSNIC_RXS_DROP_DOWN) +
+			       hsnic_rxq_hw_stat(priv, q, HSNIC_RXS_DROP_NOBUF);
+}
+
+static void hsnic_qstat_tx_add(struct hsnic_priv *priv, unsigned int q,
+			       struct netdev_queue_stats_tx *s)
+{
+	struct hsnic_tx_stats tx;
+
+	hsnic_fetch_tx_stats(&priv->qps[q], &tx);
+	s->packets += tx.packets;
+	s->bytes += tx.bytes;
+	s->hw_drops += tx.errors;
+	s->hw_drop_errors += tx.errors;
+	s->needs_csum += tx.csum;
+	s->hw_gso_packets += tx.tso_packets;
+	s->hw_gso_bytes += tx.tso_bytes;
+	s->hw_gso_wire_packets += tx.tso_segs;
+	s->stop += tx.stops;
+	s->wake += tx.wakes;
+}
+
+static void hsnic_get_queue_stats_rx(struct net_device *netdev, int idx,
+				     struct netdev_queue_stats_rx *s)
+{
+	struct hsnic_priv *priv = netdev_priv(netdev);
+
+	hsnic_qstat_rx_zero(priv, s);
+	hsnic_qstat_rx_add(priv, idx, s);
+}
+
+static void hsnic_get_queue_stats_tx(struct net_device *netdev, int idx,
+				     struct netdev_queue_stats_tx *s)
+{
+	struct hsnic_priv *priv = netdev_priv(netdev);
+
+	hsnic_qstat_tx_zero(s);
+	hsnic_qstat_tx_add(priv, idx, s);
+}
+
+/* Everything counted by the queue pairs that are not active right now,
+ * so that totals do not drop when channels go away.
+ */
+static void hsnic_get_base_stats(struct net_device *netdev,
+				 struct netdev_queue_stats_rx *rx,
+				 struct netdev_queue_stats_tx *tx)
+{
+	struct hsnic_priv *priv = netdev_priv(netdev);
+	unsigned int q;
+
+	hsnic_qstat_rx_zero(priv, rx);
+	hsnic_qstat_tx_zero(tx);
+
+	for (q = netdev->real_num_rx_queues; q < priv->nr_qps; q++)
+		hsnic_qstat_rx_add(priv, q, rx);
+	for (q = netdev->real_num_tx_queues; q < priv->nr_qps; q++)
+		hsnic_qstat_tx_add(priv, q, tx);
+}
+
+static const struct netdev_stat_ops hsnic_stat_ops = {
+	.get_queue_stats_rx	= hsnic_get_queue_stats_rx,
+	.get_queue_stats_tx	= hsnic_get_queue_stats_tx,
+	.get_base_stats		= hsnic_get_base_stats,
 };
 
-static const char hsnic_rx_stat_names[][ETH_GSTRING_LEN] = {
-	"packets", "bytes", "dropped", "errors", "alloc_fail",
-};
+/* ---- queue management: restart one RX queue at a time ---- */
 
-static const char hsnic_dev_stat_names[][ETH_GSTRING_LEN] = {
-	"resets",
-};
-
-#define HSNIC_TX_NSTATS		ARRAY_SIZE(hsnic_tx_stat_names)
-#define HSNIC_RX_NSTATS		ARRAY_SIZE(hsnic_rx_stat_names)
-#define HSNIC_DEV_NSTATS	ARRAY_SIZE(hsnic_dev_stat_names)
-
-static void hsnic_get_drvinfo(struct net_device *netdev,
-			      struct ethtool_drvinfo *info)
+bool hsnic_any_mp(struct hsnic_priv *priv)
 {
-	struct hsnic_priv *priv = netdev_priv(netdev);
-	u32 version = hsnic_rd32(priv, HSNIC_REG_VERSION);
+	unsigned int q;
 
-	strscpy(info->driver, HSNIC_DRV_NAME, sizeof(info->driver));
-	strscpy(info->bus_info, pci_name(priv->pdev), sizeof(info->bus_info));
-	snprintf(info->fw_version, sizeof(info->fw_version), "abi %u.%u",
-		 FIELD_GET(HSNIC_VERSION_MAJOR_MASK, version),
-		 FIELD_GET(HSNIC_VERSION_MINOR_MASK, version));
+	for (q = 0; q < priv->netdev->real_num_rx_queues; q++)
+		if (netif_rxq_has_unreadable_mp(priv->netdev, q))
+			return true;
+
+	return false;
 }
 
-static u32 hsnic_get_msglevel(struct net_device *netdev)
+static void hsnic_default_qcfg(struct net_device *netdev,
+			       struct netdev_queue_config *qcfg)
 {
 	struct hsnic_priv *priv = netdev_priv(netdev);
 
-	return priv->msg_enable;
+	qcfg->rx_page_size = priv->cfg.rx_buf_len;
 }
 
-static void hsnic_set_msglevel(struct net_device *netdev, u32 value)
-{
-	struct hsnic_priv *priv = netdev_priv(netdev);
-
-	priv->msg_enable = value;
-}
-
-static void hsnic_get_ringparam(struct net_device *netdev,
-				struct ethtool_ringparam *ring,
-				struct kernel_ethtool_ringparam *kring,
-				struct netlink_ext_ack *extack)
-{
-	struct hsnic_priv *priv = netdev_priv(netdev);
-
-	ring->rx_max_pending = priv->max_ring;
-	ring->tx_max_pending = priv->max_ring;
-	ring->rx_pending = priv->rx_ring_size;
-	ring->tx_pending = priv->tx_ring_size;
-}
-
-static int hsnic_set_ringparam(struct net_device *netdev,
-			       struct ethtool_ringparam *ring,
-			       struct kernel_ethtool_ringparam *kring,
+static int hsnic_validate_qcfg(struct net_device *netdev,
+			       struct netdev_queue_config *qcfg,
 			       struct netlink_ext_ack *extack)
 {
 	struct hsnic_priv *priv = netdev_priv(netdev);
-	u32 old_tx = priv->tx_ring_size, old_rx = priv->rx_ring_size;
-	int err;
+	u32 max = min_t(u32, HSNIC_RX_PAGE_MAX, priv->max_rx_buf);
+	u32 size = qcfg->rx_page_size;
 
-	if (ring->tx_pending < HSNIC_MIN_RING ||
-	    ring->rx_pending < HSNIC_MIN_RING ||
-	    !is_power_of_2(ring->tx_pending) ||
-	    !is_power_of_2(ring->rx_pending)) {
+	if (!is_power_of_2(size) || size < PAGE_SIZE || size > max) {
 		NL_SET_ERR_MSG_FMT_MOD(extack,
-				       "ring sizes must be powers of two from %u to %u",
-				       HSNIC_MIN_RING, priv->max_ring);
-		return -EINVAL;
+				       "rx-page-size %u: must be a power of two from %lu to %u",
+				       size, PAGE_SIZE, max);
+		return -ERANGE;
 	}
 
-	if (ring->tx_pending == old_tx && ring->rx_pending == old_rx)
-		return 0;
+	return 0;
+}
 
-	if (priv->up)
-		hsnic_down(priv);
+static int hsnic_queue_mem_alloc(struct net_device *netdev,
+				 struct netdev_queue_config *qcfg,
+				 void *mem, int idx)
+{
+	struct hsnic_priv *priv = netdev_priv(netdev);
 
-	priv->tx_ring_size = ring->tx_pending;
-	priv->rx_ring_size = ring->rx_pending;
+	return hsnic_rx_ring_alloc(priv, idx, qcfg, mem);
+}
 
-	if (!netif_running(netdev))
-		return 0;
+static void hsnic_queue_mem_free(struct net_device *netdev, void *mem)
+{
+	hsnic_rx_ring_free(mem);
+}
 
-	err = hsnic_up(priv);
-	if (!err)
-		return 0;
+/* Stop RX queue @idx and move its memory to @mem. Only this queue pair's
+ * NAPI stops, and only until ndo_queue_start(), which the core always
+ * calls next, with the new memory or, if that fails, this one.
+ */
+static int hsnic_queue_stop(struct net_device *netdev, void *mem, int idx)
+{
+	struct hsnic_priv *priv = netdev_priv(netdev);
+	struct hsnic_qp *qp = &priv->qps[idx];
+	struct hsnic_rx_ring *rx = &qp->rx;
+	int err;
 
-	NL_SET_ERR_MSG_MOD(extack, "failed to start with the new ring sizes");
-	priv->tx_ring_size = old_tx;
-	priv->rx_ring_size = old_rx;
-	if (hsnic_up(priv))
-		netdev_err(netdev, "failed to restart with the old ring sizes\n");
+	if (!priv->up || !rx->cmpl)
+		return -ENETDOWN;
 
+	hsnic_qp_napi_off(qp);
+
+	err = hsnic_queue_disable(priv, HSNIC_RXQ_REG(idx, 0), "RX", idx);
+	if (err) {
+		/* rings still owned by the device: keep them, reset it */
+		hsnic_qp_napi_on(qp);
+		hsnic_schedule_reset(priv);
+		return err;
+	}
+
+	/* the pools may outlive this NAPI: no more direct recycling */
+	page_pool_disable_direct_recycling(rx->pp);
+	if (rx->hdr_pp)
+		page_pool_disable_direct_recycling(rx->hdr_pp);
+
+	memcpy(mem, rx, sizeof(*rx));
+	memset(rx, 0, sizeof(*rx));
+	return 0;
+}
+
+static int hsnic_queue_start(struct net_device *netdev,
+			     struct netdev_queue_config *qcfg,
+			     void *mem, int idx)
+{
+	struct hsnic_priv *priv = netdev_priv(netdev);
+	struct hsnic_qp *qp = &priv->qps[idx];
+	struct hsnic_rx_ring *rx = mem;
+	int err;
+
+	if (!priv->up)
+		return -ENETDOWN;
+
+	hsnic_qp_napi_off(qp);
+
+	/* the old memory, when the new one failed to start */
+	err = hsnic_rx_ring_rewind(rx);
+	if (err)
+		goto out;
+
+	memcpy(&qp->rx, rx, sizeof(*rx));
+	err = hsnic_rxq_start(priv, qp);
+	if (err) {
+		/* @mem still describes the rings; the core frees them */
+		hsnic_queue_disable(priv, HSNIC_RXQ_REG(idx, 0), "RX", idx);
+		memset(&qp->rx, 0, sizeof(qp->rx));
+	}
+
+out:
+	/* TX completions of this queue pair need NAPI either way */
+	hsnic_qp_napi_on(qp);
 	return err;
 }
 
-static void hsnic_get_channels(struct net_device *netdev,
-			       struct ethtool_channels *ch)
-{
-	struct hsnic_priv *priv = netdev_priv(netdev);
-
-	ch->max_combined = priv->num_qp;
-	ch->combined_count = priv->num_qp;
-	ch->max_other = 1;	/* device events */
-	ch->other_count = 1;
-}
-
-static int hsnic_get_sset_count(struct net_device *netdev, int sset)
-{
-	struct hsnic_priv *priv = netdev_priv(netdev);
-
-	if (sset != ETH_SS_STATS)
-		return -EOPNOTSUPP;
-
-	return HSNIC_DEV_NSTATS +
-	       priv->num_qp * (HSNIC_TX_NSTATS + HSNIC_RX_NSTATS);
-}
-
-static void hsnic_get_strings(struct net_device *netdev, u32 sset, u8 *data)
-{
-	struct hsnic_priv *priv = netdev_priv(netdev);
-	unsigned int q, i;
-
-	if (sset != ETH_SS_STATS)
-		return;
-
-	for (i = 0; i < HSNIC_DEV_NSTATS; i++)
-		ethtool_puts(&data, hsnic_dev_stat_names[i]);
-
-	for (q = 0; q < priv->num_qp; q++) {
-		for (i = 0; i < HSNIC_TX_NSTATS; i++)
-			ethtool_sprintf(&data, "tx%u_%s", q,
-					hsnic_tx_stat_names[i]);
-		for (i = 0; i < HSNIC_RX_NSTATS; i++)
-			ethtool_sprintf(&data, "rx%u_%s", q,
-					hsnic_rx_stat_names[i]);
-	}
-}
-
-static void hsnic_get_ethtool_stats(struct net_device *netdev,
-				    struct ethtool_stats *estats, u64 *data)
-{
-	struct hsnic_priv *priv = netdev_priv(netdev);
-	unsigned int q, start;
-
-	*data++ = priv->resets;
-
-	for (q = 0; q < priv->num_qp; q++) {
-		struct hsnic_tx_stats *tx = &priv->qps[q].tx_stats;
-		struct hsnic_rx_stats *rx = &priv->qps[q].rx_stats;
-
-		do {
-			start = u64_stats_fetch_begin(&tx->syncp);
-			data[0] = tx->packets;
-			data[1] = tx->bytes;
-			data[3] = tx->errors;
-		} while (u64_stats_fetch_retry(&tx->syncp, start));
-		do {
-			start = u64_stats_fetch_begin(&tx->xmit_syncp);
-			data[2] = tx->dropped;
-			data[4] = tx->stops;
-		} while (u64_stats_fetch_retry(&tx->xmit_syncp, start));
-		data += HSNIC_TX_NSTATS;
-
-		do {
-			start = u64_stats_fetch_begin(&rx->syncp);
-			data[0] = rx->packets;
-			data[1] = rx->bytes;
-			data[2] = rx->dropped;
-			data[3] = rx->errors;
-			data[4] = rx->alloc_fail;
-		} while (u64_stats_fetch_retry(&rx->syncp, start));
-		data += HSNIC_RX_NSTATS;
-	}
-}
-
-static const struct ethtool_ops hsnic_ethtool_ops = {
-	.get_drvinfo		= hsnic_get_drvinfo,
-	.get_link		= ethtool_op_get_link,
-	.get_msglevel		= hsnic_get_msglevel,
-	.set_msglevel		= hsnic_set_msglevel,
-	.get_ringparam		= hsnic_get_ringparam,
-	.set_ringparam		= hsnic_set_ringparam,
-	.get_channels		= hsnic_get_channels,
-	.get_sset_count		= hsnic_get_sset_count,
-	.get_strings		= hsnic_get_strings,
-	.get_ethtool_stats	= hsnic_get_ethtool_stats,
+static const struct netdev_queue_mgmt_ops hsnic_queue_mgmt_ops = {
+	.ndo_queue_mem_size	= sizeof(struct hsnic_rx_ring),
+	.ndo_queue_mem_alloc	= hsnic_queue_mem_alloc,
+	.ndo_queue_mem_free	= hsnic_queue_mem_free,
+	.ndo_queue_start	= hsnic_queue_start,
+	.ndo_queue_stop		= hsnic_queue_stop,
+	.ndo_default_qcfg	= hsnic_default_qcfg,
+	.ndo_validate_qcfg	= hsnic_validate_qcfg,
+	.supported_params	= QCFG_RX_PAGE_SIZE,
 };
 
 /* ---- PCI ---- */
@@ -726,14 +1035,40 @@ static void hsnic_read_mac(struct hsnic_priv *priv)
 	eth_hw_addr_random(netdev);
 }
 
+static void hsnic_set_features_init(struct hsnic_priv *priv)
+{
+	struct net_device *netdev = priv->netdev;
+	netdev_features_t hw = NETIF_F_SG;
+
+	if (priv->features & HSNIC_F_RX_CSUM)
+		hw |= NETIF_F_RXCSUM;
+	if (priv->features & HSNIC_F_RSS)
+		hw |= NETIF_F_RXHASH;
+	if (priv->features & HSNIC_F_TX_CSUM) {
+		hw |= NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM;
+		if (priv->features & HSNIC_F_TSO)
+			hw |= NETIF_F_TSO | NETIF_F_TSO6;
+	}
+	if (priv->features & HSNIC_F_RULES)
+		hw |= NETIF_F_NTUPLE;
+
+	netdev->hw_features = hw;
+	netdev->features = hw | NETIF_F_HIGHDMA;
+	/* the ABI does not say the TX parser skips VLAN tags */
+	netdev->vlan_features = NETIF_F_SG | NETIF_F_HIGHDMA;
+	netif_set_tso_max_size(netdev, HSNIC_MAX_FRAME);
+	/* devmem TX: frags may be dma-buf net_iovs, see hsnic_tx_unmap() */
+	netdev->netmem_tx = NETMEM_TX_DMA;
+}
+
 static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 {
-	u32 magic, version, max_qp, max_ring, num_qp;
+	u32 magic, version, max_qp, max_ring, max_rx_buf, features;
 	struct device *dev = &pdev->dev;
 	struct net_device *netdev;
 	struct hsnic_priv *priv;
 	void __iomem *regs;
-	unsigned int q;
+	unsigned int q, nqp, def;
 	int nvec, err;
 
 	err = pcim_enable_device(pdev);
@@ -777,24 +1112,25 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 
 	max_qp = readl(regs + HSNIC_REG_MAX_QP);
 	max_ring = readl(regs + HSNIC_REG_MAX_RING);
-	if (!max_qp || max_ring < HSNIC_MIN_RING)
+	max_rx_buf = readl(regs + HSNIC_REG_MAX_RX_BUF);
+	features = readl(regs + HSNIC_REG_FEATURES);
+	if (!max_qp || max_ring < HSNIC_MIN_RING || max_rx_buf < PAGE_SIZE)
 		return dev_err_probe(dev, -ENODEV,
-				     "bad device limits: %u queue pairs, %u ring entries\n",
-				     max_qp, max_ring);
+				     "bad device limits: %u queue pairs, %u ring entries, %u byte RX buffers\n",
+				     max_qp, max_ring, max_rx_buf);
 	max_qp = min(max_qp, HSNIC_MAX_QP);
 	max_ring = rounddown_pow_of_two(min(max_ring, HSNIC_MAX_RING));
+	max_rx_buf = min(max_rx_buf, HSNIC_MAX_RX_BUF);
 
 	/* vector 0 for device events, one per queue pair after it */
-	num_qp = min(num_online_cpus(), max_qp);
 	nvec = pci_alloc_irq_vectors(pdev, HSNIC_VEC_QP(0) + 1,
-				     HSNIC_VEC_QP(num_qp - 1) + 1, PCI_IRQ_MSIX);
+				     HSNIC_VEC_QP(max_qp - 1) + 1, PCI_IRQ_MSIX);
 	if (nvec < 0)
 		return dev_err_probe(dev, nvec,
 				     "failed to allocate MSI-X vectors\n");
-	num_qp = nvec - HSNIC_VEC_QP(0);
+	nqp = nvec - HSNIC_VEC_QP(0);
 
-	netdev = alloc_etherdev_mqs(struct_size(priv, qps, num_qp), num_qp,
-				    num_qp);
+	netdev = alloc_etherdev_mqs(struct_size(priv, qps, nqp), nqp, nqp);
 	if (!netdev) {
 		err = -ENOMEM;
 		goto err_free_vectors;
@@ -802,33 +1138,34 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	SET_NETDEV_DEV(netdev, dev);
 
 	priv = netdev_priv(netdev);
-	priv->num_qp = num_qp;
+	priv->nr_qps = nqp;
 	priv->netdev = netdev;
 	priv->pdev = pdev;
 	priv->regs = regs;
-	priv->features = readl(regs + HSNIC_REG_FEATURES);
+	priv->features = features;
+	priv->dev_max_qp = max_qp;
+	priv->max_qp = nqp;
 	priv->max_ring = max_ring;
-	priv->tx_ring_size = min(HSNIC_DEFAULT_RING, max_ring);
-	priv->rx_ring_size = priv->tx_ring_size;
+	priv->max_rx_buf = max_rx_buf;
 	priv->msg_enable = HSNIC_MSG_DEFAULT;
+
+	/* at least two channels when the device has them: RSS, flow rules
+	 * and memory providers are only interesting with a spare queue
+	 */
+	def = netif_get_num_default_rss_queues();
+	priv->cfg.num_qp = clamp_t(u32, def, min(2U, nqp), nqp);
+	priv->cfg.tx_ring_size = min(HSNIC_DEFAULT_RING, max_ring);
+	priv->cfg.rx_ring_size = priv->cfg.tx_ring_size;
+	priv->cfg.rx_buf_len = PAGE_SIZE;
+
 	INIT_WORK(&priv->reset_task, hsnic_reset_task);
 	mutex_init(&priv->link_lock);
+	spin_lock_init(&priv->hw_stats_lock);
 	snprintf(priv->evt_irq_name, sizeof(priv->evt_irq_name),
 		 HSNIC_DRV_NAME "-%s-evt", pci_name(pdev));
 	pci_set_drvdata(pdev, priv);
 
-	hsnic_read_mac(priv);
-
-	netdev->netdev_ops = &hsnic_netdev_ops;
-	netdev->ethtool_ops = &hsnic_ethtool_ops;
-	netdev->watchdog_timeo = HSNIC_TX_TIMEOUT;
-	netdev->min_mtu = HSNIC_MIN_MTU;
-	netdev->max_mtu = HSNIC_MAX_MTU;
-	/* no checksum or segmentation offloads yet */
-	netdev->hw_features = NETIF_F_SG;
-	netdev->features = NETIF_F_SG | NETIF_F_HIGHDMA;
-
-	for (q = 0; q < num_qp; q++) {
+	for (q = 0; q < nqp; q++) {
 		struct hsnic_qp *qp = &priv->qps[q];
 
 		qp->priv = priv;
@@ -836,17 +1173,37 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		u64_stats_init(&qp->tx_stats.syncp);
 		u64_stats_init(&qp->tx_stats.xmit_syncp);
 		u64_stats_init(&qp->rx_stats.syncp);
+		timer_setup(&qp->refill_timer, hsnic_refill_timer, 0);
 		snprintf(qp->irq_name, sizeof(qp->irq_name),
 			 HSNIC_DRV_NAME "-%s-q%u", pci_name(pdev), q);
-		netif_napi_add_config(netdev, &qp->napi, hsnic_poll, q);
 	}
+
+	hsnic_read_mac(priv);
+
+	netdev->netdev_ops = &hsnic_netdev_ops;
+	netdev->ethtool_ops = &hsnic_ethtool_ops;
+	netdev->stat_ops = &hsnic_stat_ops;
+	/* makes the netdev "ops locked": see the comment at the top */
+	netdev->queue_mgmt_ops = &hsnic_queue_mgmt_ops;
+	netdev->watchdog_timeo = HSNIC_TX_TIMEOUT;
+	netdev->min_mtu = HSNIC_MIN_MTU;
+	netdev->max_mtu = HSNIC_MAX_MTU;
+	hsnic_set_features_init(priv);
+
+	err = netif_set_real_num_queues(netdev, priv->cfg.num_qp,
+					priv->cfg.num_qp);
+	if (err)
+		goto err_free_netdev;
+
+	hsnic_rss_init(priv);
+	hsnic_hw_config(priv);
 
 	err = request_threaded_irq(pci_irq_vector(pdev, HSNIC_VEC_EVENTS),
 				   NULL, hsnic_evt_irq, IRQF_ONESHOT,
 				   priv->evt_irq_name, priv);
 	if (err) {
 		dev_err(dev, "failed to request the event IRQ: %d\n", err);
-		goto err_del_napi;
+		goto err_free_netdev;
 	}
 
 	netif_carrier_off(netdev);
@@ -856,21 +1213,20 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		goto err_free_evt_irq;
 	}
 
-	hsnic_dev_restore(priv);
+	hsnic_events_enable(priv);
+	hsnic_debugfs_init(priv);
 
 	netif_info(priv, probe, netdev,
-		   "hsnic ABI %u.%u, %u queue pair(s), MAC %pM\n",
+		   "hsnic ABI %u.%u, features %#x, %u/%u queue pairs, MAC %pM\n",
 		   FIELD_GET(HSNIC_VERSION_MAJOR_MASK, version),
-		   FIELD_GET(HSNIC_VERSION_MINOR_MASK, version), num_qp,
-		   netdev->dev_addr);
+		   FIELD_GET(HSNIC_VERSION_MINOR_MASK, version), features,
+		   priv->cfg.num_qp, nqp, netdev->dev_addr);
 
 	return 0;
 
 err_free_evt_irq:
 	free_irq(pci_irq_vector(pdev, HSNIC_VEC_EVENTS), priv);
-err_del_napi:
-	for (q = 0; q < num_qp; q++)
-		netif_napi_del(&priv->qps[q].napi);
+err_free_netdev:
 	mutex_destroy(&priv->link_lock);
 	free_netdev(netdev);
 err_free_vectors:
@@ -885,6 +1241,9 @@ static void hsnic_remove(struct pci_dev *pdev)
 	struct net_device *netdev = priv->netdev;
 	unsigned int q;
 
+	hsnic_debugfs_exit(priv);
+	hsnic_debugfs_release_page(priv);
+
 	/* no resets, link or error events once the netdev goes away */
 	disable_work_sync(&priv->reset_task);
 	hsnic_wr32(priv, HSNIC_REG_EVT_MASK, 0);
@@ -894,8 +1253,8 @@ static void hsnic_remove(struct pci_dev *pdev)
 
 	hsnic_hw_reset(&pdev->dev, priv->regs);
 
-	for (q = 0; q < priv->num_qp; q++)
-		netif_napi_del(&priv->qps[q].napi);
+	for (q = 0; q < priv->nr_qps; q++)
+		timer_shutdown_sync(&priv->qps[q].refill_timer);
 	mutex_destroy(&priv->link_lock);
 	free_netdev(netdev);
 	pci_free_irq_vectors(pdev);
@@ -909,9 +1268,11 @@ static void hsnic_shutdown(struct pci_dev *pdev)
 	disable_work_sync(&priv->reset_task);
 
 	rtnl_lock();
+	netdev_lock(netdev);
 	netif_device_detach(netdev);
 	if (priv->up)
 		hsnic_down(priv);
+	netdev_unlock(netdev);
 	rtnl_unlock();
 
 	hsnic_wr32(priv, HSNIC_REG_EVT_MASK, 0);
@@ -931,7 +1292,27 @@ static struct pci_driver hsnic_driver = {
 	.remove		= hsnic_remove,
 	.shutdown	= hsnic_shutdown,
 };
-module_pci_driver(hsnic_driver);
+
+static int __init hsnic_init(void)
+{
+	int err;
+
+	hsnic_debugfs_register();
+	err = pci_register_driver(&hsnic_driver);
+	if (err)
+		hsnic_debugfs_unregister();
+
+	return err;
+}
+module_init(hsnic_init);
+
+static void __exit hsnic_exit(void)
+{
+	pci_unregister_driver(&hsnic_driver);
+	hsnic_debugfs_unregister();
+}
+module_exit(hsnic_exit);
 
 MODULE_DESCRIPTION("hsnic virtual PCIe NIC driver");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("NETDEV_INTERNAL");

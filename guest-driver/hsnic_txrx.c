@@ -1,24 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* hsnic: descriptor rings, transmit, receive and NAPI. */
 
+#include <linux/bitfield.h>
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/log2.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
 #include <net/netdev_queues.h>
+#include <net/netmem.h>
 #include <net/page_pool/helpers.h>
 
 #include "hsnic.h"
 
-static void hsnic_qp_fault(struct hsnic_qp *qp, const char *what,
-			   u32 val, u32 expected)
+/* The device broke the ABI: stop trusting this queue pair and reset. */
+static __printf(2, 3) void hsnic_qp_fault(struct hsnic_qp *qp,
+					  const char *fmt, ...)
 {
 	struct hsnic_priv *priv = qp->priv;
+	struct va_format vaf;
+	va_list args;
 
-	if (!qp->faulted)
-		netdev_err(priv->netdev,
-			   "queue pair %u: %s (%u, expected %u), resetting\n",
-			   qp->idx, what, val, expected);
+	if (!qp->faulted) {
+		va_start(args, fmt);
+		vaf.fmt = fmt;
+		vaf.va = &args;
+		netdev_err(priv->netdev, "queue pair %u: %pV, resetting\n",
+			   qp->idx, &vaf);
+		va_end(args);
+	}
 	qp->faulted = true;
 	hsnic_schedule_reset(priv);
 }
@@ -33,22 +47,23 @@ static u32 hsnic_tx_unused(const struct hsnic_tx_ring *tx)
 
 static void hsnic_tx_unmap(struct device *dev, struct hsnic_tx_buf *buf)
 {
-	if (!dma_unmap_len(buf, len))
+	u32 len = dma_unmap_len(buf, len);
+
+	if (!len)
 		return;
 
-	if (buf->frag)
-		dma_unmap_page(dev, dma_unmap_addr(buf, dma),
-			       dma_unmap_len(buf, len), DMA_TO_DEVICE);
-	else
-		dma_unmap_single(dev, dma_unmap_addr(buf, dma),
-				 dma_unmap_len(buf, len), DMA_TO_DEVICE);
+	if (buf->head)
+		dma_unmap_single(dev, dma_unmap_addr(buf, dma), len,
+				 DMA_TO_DEVICE);
+	else	/* a zero address stands for a net_iov: nothing to unmap */
+		netmem_dma_unmap_page_attrs(dev, dma_unmap_addr(buf, dma), len,
+					    DMA_TO_DEVICE, 0);
 	dma_unmap_len_set(buf, len, 0);
 }
 
 static void hsnic_tx_doorbell(struct hsnic_tx_ring *tx)
 {
-	/* descriptors must be visible before the device sees the tail */
-	dma_wmb();
+	/* writel() orders the descriptor writes before the doorbell */
 	writel(tx->tail, tx->db);
 	tx->db_tail = tx->tail;
 }
@@ -89,19 +104,68 @@ static int hsnic_tx_maybe_stop(struct hsnic_qp *qp, struct netdev_queue *txq,
 }
 
 static void hsnic_tx_put_desc(struct hsnic_tx_ring *tx, u32 idx,
-			      dma_addr_t dma, u32 len, bool frag)
+			      dma_addr_t dma, u32 len, netmem_ref netmem)
 {
 	struct hsnic_tx_desc *desc = &tx->desc[idx];
 	struct hsnic_tx_buf *buf = &tx->bufs[idx];
 
 	buf->skb = NULL;
-	buf->frag = frag;
-	dma_unmap_addr_set(buf, dma, dma);
+	buf->head = !netmem;
+	if (netmem)
+		netmem_dma_unmap_addr_set(netmem, buf, dma, dma);
+	else
+		dma_unmap_addr_set(buf, dma, dma);
 	dma_unmap_len_set(buf, len, len);
 
 	desc->addr = cpu_to_le64(dma);
 	desc->len = cpu_to_le32(len);
 	desc->cmd = 0;
+}
+
+/* The device finds the L4 header by parsing the frame, so it can fill the
+ * checksum of plain TCP or UDP over IPv4 or IPv6 only; everything else is
+ * checksummed here.
+ */
+static bool hsnic_tx_csum_ok(const struct sk_buff *skb)
+{
+	u8 proto;
+
+	if (skb->encapsulation)
+		return false;
+
+	switch (skb->protocol) {
+	case htons(ETH_P_IP):
+		proto = ip_hdr(skb)->protocol;
+		break;
+	case htons(ETH_P_IPV6):
+		proto = ipv6_hdr(skb)->nexthdr;
+		break;
+	default:
+		return false;
+	}
+
+	if (proto == IPPROTO_TCP)
+		return skb->csum_offset == offsetof(struct tcphdr, check);
+	if (proto == IPPROTO_UDP)
+		return skb->csum_offset == offsetof(struct udphdr, check);
+	return false;
+}
+
+netdev_features_t hsnic_features_check(struct sk_buff *skb,
+				       struct net_device *netdev,
+				       netdev_features_t features)
+{
+	/* the whole TSO frame must be a valid device frame */
+	if (skb_is_gso(skb) &&
+	    (skb->len > HSNIC_MAX_FRAME ||
+	     skb_shinfo(skb)->gso_size < HSNIC_TSO_MIN_MSS))
+		features &= ~NETIF_F_GSO_MASK;
+
+	/* the device parses outer headers only */
+	if (skb->encapsulation)
+		features &= ~(NETIF_F_CSUM_MASK | NETIF_F_GSO_MASK);
+
+	return features;
 }
 
 netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
@@ -111,21 +175,42 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 	struct netdev_queue *txq = netdev_get_tx_queue(netdev, qp->idx);
 	struct device *dev = &priv->pdev->dev;
 	struct hsnic_tx_ring *tx = &qp->tx;
-	u32 first, tail, last, len, i, nr_frags;
+	u32 first, tail, last, len, i, nr_frags, cmd = 0, bytes, segs = 1;
 	struct skb_shared_info *shinfo;
 	dma_addr_t dma;
 
-	if (skb_put_padto(skb, ETH_ZLEN))
+	if (unlikely(!tx->desc))
+		goto drop;
+
+	/* The device sends frames of 14 bytes and up as they are. Pad the
+	 * readable ones to the Ethernet minimum; padding an skb with
+	 * unreadable (devmem) frags would mean linearizing it.
+	 */
+	if (skb_frags_readable(skb) && skb_put_padto(skb, ETH_ZLEN))
 		goto drop_freed;
 
-	if (unlikely(skb->len > HSNIC_MAX_FRAME))
-		goto drop;
-
-	if (skb_shinfo(skb)->nr_frags + 1 > tx->max_desc &&
-	    skb_linearize(skb))
-		goto drop;
-
 	shinfo = skb_shinfo(skb);
+	bytes = skb->len;
+	if (skb_is_gso(skb)) {
+		/* hsnic_features_check() keeps unsuitable frames away */
+		segs = shinfo->gso_segs;
+		bytes += (segs - 1) * skb_tcp_all_headers(skb);
+		cmd = HSNIC_TXD_TSO | HSNIC_TXD_CSUM |
+		      FIELD_PREP(HSNIC_TXD_MSS_MASK, shinfo->gso_size);
+	} else if (unlikely(skb->len > HSNIC_MAX_FRAME)) {
+		goto drop;
+	} else if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		if (hsnic_tx_csum_ok(skb))
+			cmd = HSNIC_TXD_CSUM;
+		else if (skb_checksum_help(skb))
+			goto drop;
+	}
+
+	/* a frame with unreadable (devmem) frags cannot be linearized and
+	 * is dropped; only rings shorter than 2 * MAX_SKB_FRAGS need this
+	 */
+	if (shinfo->nr_frags + 1 > tx->max_desc && skb_linearize(skb))
+		goto drop;
 	nr_frags = shinfo->nr_frags;
 
 	/* the queue is stopped before the ring can run out, so this only
@@ -145,7 +230,7 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 		dma = dma_map_single(dev, skb->data, len, DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, dma))
 			goto unmap;
-		hsnic_tx_put_desc(tx, tail, dma, len, false);
+		hsnic_tx_put_desc(tx, tail, dma, len, 0);
 		last = tail;
 		tail = (tail + 1) & tx->mask;
 	}
@@ -156,10 +241,11 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 		len = skb_frag_size(frag);
 		if (!len)
 			continue;
+		/* net_iov frags come pre-mapped by their dma-buf binding */
 		dma = skb_frag_dma_map(dev, frag, 0, len, DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, dma))
 			goto unmap;
-		hsnic_tx_put_desc(tx, tail, dma, len, true);
+		hsnic_tx_put_desc(tx, tail, dma, len, skb_frag_netmem(frag));
 		last = tail;
 		tail = (tail + 1) & tx->mask;
 	}
@@ -167,8 +253,23 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 	if (unlikely(tail == first))
 		goto drop;
 
-	tx->desc[last].cmd = cpu_to_le32(HSNIC_TXD_EOP);
+	/* offloads are taken from the first descriptor */
+	tx->desc[first].cmd = cpu_to_le32(cmd);
+	tx->desc[last].cmd |= cpu_to_le32(HSNIC_TXD_EOP);
 	tx->bufs[last].skb = skb;
+	tx->bufs[last].bytes = bytes;
+	tx->bufs[last].segs = segs;
+
+	if (cmd) {
+		u64_stats_update_begin(&qp->tx_stats.xmit_syncp);
+		qp->tx_stats.csum++;
+		if (cmd & HSNIC_TXD_TSO) {
+			qp->tx_stats.tso_packets++;
+			qp->tx_stats.tso_bytes += skb->len;
+			qp->tx_stats.tso_segs += segs;
+		}
+		u64_stats_update_end(&qp->tx_stats.xmit_syncp);
+	}
 
 	skb_tx_timestamp(skb);
 	WRITE_ONCE(tx->tail, tail);
@@ -176,7 +277,7 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 	/* make sure the next frame fits */
 	hsnic_tx_maybe_stop(qp, txq, tx->max_desc);
 
-	if (__netdev_tx_sent_queue(txq, skb->len, netdev_xmit_more()))
+	if (__netdev_tx_sent_queue(txq, bytes, netdev_xmit_more()))
 		hsnic_tx_doorbell(tx);
 
 	return NETDEV_TX_OK;
@@ -213,11 +314,15 @@ static void hsnic_tx_clean(struct hsnic_qp *qp, int budget)
 	u32 pkts = 0, bytes = 0, errors = 0;
 	u32 bql_pkts = 0, bql_bytes = 0;
 	struct netdev_queue *txq;
+	bool woken;
+
+	if (!tx->cmpl)
+		return;
 
 	for (;;) {
 		struct hsnic_tx_cmpl *cmpl = &tx->cmpl[tx->cmpl_head];
 		u16 flags = le16_to_cpu(READ_ONCE(cmpl->flags));
-		u32 head, frame_bytes = 0;
+		u32 head, frame_bytes = 0, frame_segs = 0;
 		u16 status;
 
 		if (!!(flags & HSNIC_CMPL_GEN) != tx->cmpl_gen)
@@ -228,8 +333,8 @@ static void hsnic_tx_clean(struct hsnic_qp *qp, int budget)
 		head = le32_to_cpu(cmpl->head);
 		status = le16_to_cpu(cmpl->status);
 		if (unlikely(!hsnic_tx_head_valid(tx, head))) {
-			hsnic_qp_fault(qp, "bad TX completion head", head,
-				       tx->head);
+			hsnic_qp_fault(qp, "bad TX completion head %u (head %u, tail %u)",
+				       head, tx->head, READ_ONCE(tx->tail));
 			break;
 		}
 
@@ -239,16 +344,17 @@ static void hsnic_tx_clean(struct hsnic_qp *qp, int budget)
 			hsnic_tx_unmap(dev, buf);
 			if (buf->skb) {
 				bql_pkts++;
-				frame_bytes += buf->skb->len;
+				frame_bytes += buf->bytes;
+				frame_segs += buf->segs;
 				napi_consume_skb(buf->skb, budget);
 				buf->skb = NULL;
 			}
-			tx->head = (tx->head + 1) & tx->mask;
+			WRITE_ONCE(tx->head, (tx->head + 1) & tx->mask);
 		}
 		bql_bytes += frame_bytes;
 
 		if (likely(status == HSNIC_TX_OK)) {
-			pkts++;
+			pkts += frame_segs;
 			bytes += frame_bytes;
 		} else {
 			errors++;
@@ -263,23 +369,25 @@ static void hsnic_tx_clean(struct hsnic_qp *qp, int budget)
 	if (!bql_pkts)
 		return;
 
+	txq = netdev_get_tx_queue(netdev, qp->idx);
+	woken = !netif_txq_completed_wake(txq, bql_pkts, bql_bytes,
+					  hsnic_tx_unused(tx),
+					  tx->wake_thresh);
+
 	u64_stats_update_begin(&qp->tx_stats.syncp);
 	qp->tx_stats.packets += pkts;
 	qp->tx_stats.bytes += bytes;
 	qp->tx_stats.errors += errors;
+	qp->tx_stats.wakes += woken;
 	u64_stats_update_end(&qp->tx_stats.syncp);
-
-	txq = netdev_get_tx_queue(netdev, qp->idx);
-	netif_txq_completed_wake(txq, bql_pkts, bql_bytes, hsnic_tx_unused(tx),
-				 tx->wake_thresh);
 }
 
-static int hsnic_tx_alloc(struct hsnic_qp *qp)
+int hsnic_tx_ring_alloc(struct hsnic_qp *qp)
 {
 	struct hsnic_priv *priv = qp->priv;
 	struct device *dev = &priv->pdev->dev;
 	struct hsnic_tx_ring *tx = &qp->tx;
-	u32 size = priv->tx_ring_size;
+	u32 size = priv->cfg.tx_ring_size;
 
 	memset(tx, 0, sizeof(*tx));
 	tx->size = size;
@@ -296,26 +404,22 @@ static int hsnic_tx_alloc(struct hsnic_qp *qp)
 	tx->desc = dma_alloc_coherent(dev, size * sizeof(*tx->desc),
 				      &tx->desc_dma, GFP_KERNEL);
 	if (!tx->desc)
-		goto err_free_bufs;
+		goto err_free;
 
 	tx->cmpl = dma_alloc_coherent(dev, size * sizeof(*tx->cmpl),
 				      &tx->cmpl_dma, GFP_KERNEL);
 	if (!tx->cmpl)
-		goto err_free_desc;
+		goto err_free;
 
 	return 0;
 
-err_free_desc:
-	dma_free_coherent(dev, size * sizeof(*tx->desc), tx->desc,
-			  tx->desc_dma);
-	tx->desc = NULL;
-err_free_bufs:
-	kvfree(tx->bufs);
-	tx->bufs = NULL;
+err_free:
+	hsnic_tx_ring_free(qp);
 	return -ENOMEM;
 }
 
-static void hsnic_tx_free(struct hsnic_qp *qp)
+/* The device must no longer own the ring and NAPI must be disabled. */
+void hsnic_tx_ring_free(struct hsnic_qp *qp)
 {
 	struct hsnic_priv *priv = qp->priv;
 	struct device *dev = &priv->pdev->dev;
@@ -336,370 +440,680 @@ static void hsnic_tx_free(struct hsnic_qp *qp)
 	}
 	netdev_tx_reset_queue(netdev_get_tx_queue(priv->netdev, qp->idx));
 
-	dma_free_coherent(dev, tx->size * sizeof(*tx->cmpl), tx->cmpl,
-			  tx->cmpl_dma);
-	dma_free_coherent(dev, tx->size * sizeof(*tx->desc), tx->desc,
-			  tx->desc_dma);
+	if (tx->cmpl)
+		dma_free_coherent(dev, tx->size * sizeof(*tx->cmpl), tx->cmpl,
+				  tx->cmpl_dma);
+	if (tx->desc)
+		dma_free_coherent(dev, tx->size * sizeof(*tx->desc), tx->desc,
+				  tx->desc_dma);
 	kvfree(tx->bufs);
 	memset(tx, 0, sizeof(*tx));
 }
 
-/* ---- RX ---- */
+/* ---- RX buffers ---- */
 
 static u32 hsnic_rx_posted(const struct hsnic_rx_ring *rx)
 {
 	return (rx->tail - rx->head) & rx->mask;
 }
 
-/* Post buffers in every free slot; the caller rings the doorbell. */
-static void hsnic_rx_refill(struct hsnic_qp *qp, gfp_t gfp)
+static u32 hsnic_hdr_posted(const struct hsnic_rx_ring *rx)
 {
-	struct hsnic_rx_ring *rx = &qp->rx;
+	return (rx->hdr_tail - rx->hdr_head) & rx->mask;
+}
+
+/* Large payload buffers are posted in smaller numbers, so that a queue
+ * pins about as much memory as with PAGE_SIZE buffers, but always enough
+ * of them for the largest frame.
+ */
+static u32 hsnic_rx_fill_level(u32 size, u32 buf_len)
+{
+	u32 fill = (size - 1) / (buf_len / PAGE_SIZE);
+	u32 need = DIV_ROUND_UP(HSNIC_MAX_FRAME, buf_len) + 1;
+
+	return min(size - 1, max(fill, need));
+}
+
+/* Post buffers in the free slots of both rings; the caller rings the
+ * doorbells. Returns the number of buffers that could not be allocated.
+ */
+static u32 hsnic_rx_refill(struct hsnic_rx_ring *rx, gfp_t gfp)
+{
 	u32 fail = 0;
 
-	while (hsnic_rx_posted(rx) < rx->mask) {
-		struct hsnic_rx_desc *desc = &rx->desc[rx->tail];
+	gfp |= __GFP_NOWARN;
+
+	while (hsnic_rx_posted(rx) < rx->fill) {
+		netmem_ref netmem;
+
+		netmem = page_pool_alloc_netmems(rx->pp, gfp);
+		if (unlikely(!netmem)) {
+			fail++;
+			break;
+		}
+		rx->bufs[rx->tail] = netmem;
+		rx->desc[rx->tail].addr =
+			cpu_to_le64(page_pool_get_dma_addr_netmem(netmem));
+		rx->tail = (rx->tail + 1) & rx->mask;
+	}
+
+	if (!rx->hds)
+		return fail;
+
+	while (hsnic_hdr_posted(rx) < rx->mask) {
+		struct hsnic_hdr_buf *hb = &rx->hdr_bufs[rx->hdr_tail];
+		unsigned int offset;
 		struct page *page;
 
-		page = page_pool_alloc_pages(rx->pp, gfp | __GFP_NOWARN);
+		page = page_pool_alloc_frag(rx->hdr_pp, &offset,
+					    HSNIC_HDR_TRUESIZE, gfp);
 		if (unlikely(!page)) {
 			fail++;
 			break;
 		}
-
-		rx->pages[rx->tail] = page;
-		desc->addr = cpu_to_le64(page_pool_get_dma_addr(page) +
-					 HSNIC_RX_HEADROOM);
-		desc->len = cpu_to_le32(HSNIC_RX_BUF_LEN);
-		desc->rsvd = 0;
-		rx->tail = (rx->tail + 1) & rx->mask;
+		hb->page = page;
+		hb->offset = offset;
+		rx->hdr_desc[rx->hdr_tail].addr =
+			cpu_to_le64(page_pool_get_dma_addr(page) + offset +
+				    HSNIC_RX_HEADROOM);
+		rx->hdr_tail = (rx->hdr_tail + 1) & rx->mask;
 	}
 
-	if (unlikely(fail)) {
-		u64_stats_update_begin(&qp->rx_stats.syncp);
-		qp->rx_stats.alloc_fail += fail;
-		u64_stats_update_end(&qp->rx_stats.syncp);
-	}
+	return fail;
 }
 
-void hsnic_rx_kick(struct hsnic_qp *qp)
+void hsnic_rx_kick(struct hsnic_rx_ring *rx)
 {
-	/* descriptors must be visible before the device sees the tail */
-	dma_wmb();
-	writel(qp->rx.tail, qp->rx.db);
+	/* writel() orders the descriptor writes before the doorbells */
+	writel(rx->tail, rx->db);
+	if (rx->hds)
+		writel(rx->hdr_tail, rx->hdr_db);
 }
 
-static void hsnic_rx_frame_reset(struct hsnic_rx_ring *rx)
-{
-	rx->skb = NULL;
-	rx->frame_bytes = 0;
-	rx->frame_drop = false;
-	rx->frame_err = false;
-}
-
-/* Add one returned buffer to the frame being assembled. Never fails: a
- * buffer that cannot be used marks the frame for dropping.
+/* Give every posted buffer back to its pool. Process context, with NAPI
+ * and direct recycling off.
  */
-static void hsnic_rx_add_buf(struct hsnic_qp *qp, struct page *page, u32 len)
+static void hsnic_rx_release(struct hsnic_rx_ring *rx)
+{
+	while (rx->bufs && rx->head != rx->tail) {
+		page_pool_put_full_netmem(rx->pp, rx->bufs[rx->head], false);
+		rx->bufs[rx->head] = 0;
+		rx->head = (rx->head + 1) & rx->mask;
+	}
+	while (rx->hdr_bufs && rx->hdr_head != rx->hdr_tail) {
+		page_pool_put_full_page(rx->hdr_pp,
+					rx->hdr_bufs[rx->hdr_head].page, false);
+		rx->hdr_bufs[rx->hdr_head].page = NULL;
+		rx->hdr_head = (rx->hdr_head + 1) & rx->mask;
+	}
+}
+
+static int hsnic_rx_fill_initial(struct hsnic_rx_ring *rx)
+{
+	hsnic_rx_refill(rx, GFP_KERNEL);
+
+	/* what is missing is retried from NAPI; nothing at all means the
+	 * pool (or its memory provider) cannot give us anything
+	 */
+	if (!hsnic_rx_posted(rx) || (rx->hds && !hsnic_hdr_posted(rx)))
+		return -ENOMEM;
+
+	return 0;
+}
+
+/* Allocate the rings, page pools and buffers of RX queue @q with the
+ * queue configuration @qcfg (rx_page_size). Runs with the netdev instance
+ * lock held, which page_pool_create() needs for a pool that may get a
+ * memory provider. The device does not see any of it yet.
+ */
+int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
+			const struct netdev_queue_config *qcfg,
+			struct hsnic_rx_ring *rx)
+{
+	struct device *dev = &priv->pdev->dev;
+	u32 size = priv->cfg.rx_ring_size;
+	struct page_pool_params pp = {
+		.flags		= PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
+		.pool_size	= size,
+		.nid		= dev_to_node(dev),
+		.dev		= dev,
+		.netdev		= priv->netdev,
+		.queue_idx	= q,
+		.dma_dir	= DMA_FROM_DEVICE,
+	};
+	struct page_pool *pool;
+	int err = -ENOMEM;
+
+	/* header buffers hold a useful header stack and the frames that
+	 * hds_thresh keeps whole
+	 */
+	BUILD_BUG_ON(HSNIC_HDR_BUF_LEN < HSNIC_MIN_RX_BUF);
+	BUILD_BUG_ON(HSNIC_HDS_THRESH_MAX + 256 > HSNIC_HDR_BUF_LEN);
+	BUILD_BUG_ON(HSNIC_RX_PAGE_MAX > HSNIC_MAX_RX_BUF);
+
+	memset(rx, 0, sizeof(*rx));
+	rx->buf_len = qcfg->rx_page_size ?: PAGE_SIZE;
+	/* ndo_validate_qcfg() saw this already; cheap to make sure */
+	if (!is_power_of_2(rx->buf_len) || rx->buf_len < PAGE_SIZE ||
+	    rx->buf_len > priv->max_rx_buf)
+		return -EINVAL;
+
+	rx->dev = dev;
+	rx->size = size;
+	rx->mask = size - 1;
+	rx->cmpl_gen = true;
+	rx->fill = hsnic_rx_fill_level(size, rx->buf_len);
+	rx->hds = priv->cfg.hds;
+	rx->hds_thresh = rx->hds ? priv->cfg.hds_thresh : 0;
+	rx->db = priv->regs + HSNIC_DB_RX(q);
+	rx->hdr_db = priv->regs + HSNIC_DB_RX_HDR(q);
+
+	rx->bufs = kvcalloc(size, sizeof(*rx->bufs), GFP_KERNEL);
+	if (!rx->bufs)
+		goto err_free;
+	rx->desc = dma_alloc_coherent(dev, size * sizeof(*rx->desc),
+				      &rx->desc_dma, GFP_KERNEL);
+	if (!rx->desc)
+		goto err_free;
+	rx->cmpl = dma_alloc_coherent(dev, size * sizeof(*rx->cmpl),
+				      &rx->cmpl_dma, GFP_KERNEL);
+	if (!rx->cmpl)
+		goto err_free;
+
+	if (rx->hds) {
+		rx->hdr_bufs = kvcalloc(size, sizeof(*rx->hdr_bufs),
+					GFP_KERNEL);
+		if (!rx->hdr_bufs)
+			goto err_free;
+		rx->hdr_desc = dma_alloc_coherent(dev,
+						  size * sizeof(*rx->hdr_desc),
+						  &rx->hdr_desc_dma,
+						  GFP_KERNEL);
+		if (!rx->hdr_desc)
+			goto err_free;
+
+		/* header buffers: host pages, split into fragments */
+		pp.order = 0;
+		pp.max_len = PAGE_SIZE;
+		pool = page_pool_create(&pp);
+		if (IS_ERR(pool)) {
+			err = PTR_ERR(pool);
+			goto err_free;
+		}
+		rx->hdr_pp = pool;
+
+		/* with the headers elsewhere, the payload may live in memory
+		 * the CPU cannot read (dma-buf, io_uring zcrx)
+		 */
+		pp.flags |= PP_FLAG_ALLOW_UNREADABLE_NETMEM;
+	}
+
+	pp.order = ilog2(rx->buf_len) - PAGE_SHIFT;
+	pp.max_len = rx->buf_len;
+	pool = page_pool_create(&pp);
+	if (IS_ERR(pool)) {
+		err = PTR_ERR(pool);
+		goto err_free;
+	}
+	rx->pp = pool;
+	rx->unreadable = page_pool_is_unreadable(pool);
+
+	err = hsnic_rx_fill_initial(rx);
+	if (err)
+		goto err_free;
+
+	return 0;
+
+err_free:
+	hsnic_rx_ring_free(rx);
+	return err;
+}
+
+/* The device must no longer own the rings and NAPI must not touch them. */
+void hsnic_rx_ring_free(struct hsnic_rx_ring *rx)
+{
+	struct device *dev = rx->dev;
+
+	if (!dev)
+		return;
+
+	hsnic_rx_release(rx);
+	/* pages still held by skbs keep the pools alive until they return */
+	page_pool_destroy(rx->pp);
+	page_pool_destroy(rx->hdr_pp);
+
+	if (rx->hdr_desc)
+		dma_free_coherent(dev, rx->size * sizeof(*rx->hdr_desc),
+				  rx->hdr_desc, rx->hdr_desc_dma);
+	if (rx->cmpl)
+		dma_free_coherent(dev, rx->size * sizeof(*rx->cmpl), rx->cmpl,
+				  rx->cmpl_dma);
+	if (rx->desc)
+		dma_free_coherent(dev, rx->size * sizeof(*rx->desc), rx->desc,
+				  rx->desc_dma);
+	kvfree(rx->hdr_bufs);
+	kvfree(rx->bufs);
+	memset(rx, 0, sizeof(*rx));
+}
+
+/* Make rings that already ran usable for a fresh queue enable, which
+ * restarts the device's indices at 0 with generation 1: return the posted
+ * buffers and post new ones from slot 0. Only the core's restart error
+ * path, which starts the old queue memory again, needs this.
+ */
+int hsnic_rx_ring_rewind(struct hsnic_rx_ring *rx)
+{
+	if (!rx->started)
+		return 0;
+
+	hsnic_rx_release(rx);
+	rx->head = 0;
+	rx->tail = 0;
+	rx->hdr_head = 0;
+	rx->hdr_tail = 0;
+	rx->cmpl_head = 0;
+	rx->cmpl_gen = true;
+	memset(rx->cmpl, 0, rx->size * sizeof(*rx->cmpl));
+	rx->started = false;
+
+	return hsnic_rx_fill_initial(rx);
+}
+
+/* ---- RX completions ---- */
+
+struct hsnic_rx_frame {
+	u32 flags;
+	u32 hdr_len;
+	u32 pay_len;
+	u32 nbufs;
+};
+
+/* Check a completion against what the driver posted, the way the ABI
+ * says the device consumes buffers: strictly in ring order, one header
+ * buffer per frame with header split, payload buffers filled completely
+ * except the last one. Anything else is a device bug: the completion is
+ * not trusted and the device is reset.
+ */
+static bool hsnic_rx_cmpl_valid(struct hsnic_qp *qp,
+				const struct hsnic_rx_cmpl *cmpl,
+				struct hsnic_rx_frame *f)
 {
 	struct hsnic_rx_ring *rx = &qp->rx;
-	struct sk_buff *skb = rx->skb;
+	u32 hdr_idx = le16_to_cpu(cmpl->hdr_idx);
+	u32 pay_idx = le16_to_cpu(cmpl->pay_idx);
+	bool bad;
+	u32 total;
 
-	rx->frame_bytes += len;
+	f->hdr_len = le16_to_cpu(cmpl->hdr_len);
+	f->pay_len = le32_to_cpu(cmpl->pay_len);
+	f->nbufs = le16_to_cpu(cmpl->pay_nbufs);
 
-	if (rx->frame_drop || rx->frame_err || !len)
-		goto recycle;
-
-	page_pool_dma_sync_for_cpu(rx->pp, page, 0, len);
-
-	if (!skb) {
-		skb = napi_build_skb(page_address(page), HSNIC_RX_TRUESIZE);
-		if (unlikely(!skb))
-			goto drop;
-		skb_mark_for_recycle(skb);
-		skb_reserve(skb, HSNIC_RX_HEADROOM);
-		__skb_put(skb, len);
-		rx->skb = skb;
-		return;
+	if (rx->hds) {
+		if (unlikely(!hsnic_hdr_posted(rx) || hdr_idx != rx->hdr_head)) {
+			hsnic_qp_fault(qp, "bad RX header slot %u, expected %u",
+				       hdr_idx, rx->hdr_head);
+			return false;
+		}
+		if (unlikely(f->hdr_len > HSNIC_HDR_BUF_LEN)) {
+			hsnic_qp_fault(qp, "bad RX header length %u", f->hdr_len);
+			return false;
+		}
+		/* the header buffer stays empty exactly on a header
+		 * overflow; otherwise it holds at least the Ethernet header
+		 * of a frame that goes on in payload buffers, or
+		 * eth_type_trans() would read garbage
+		 */
+		if (f->flags & HSNIC_RXC_HDR_OVF)
+			bad = f->hdr_len || (f->flags & HSNIC_RXC_SPLIT);
+		else
+			bad = !f->hdr_len || !(f->flags & HSNIC_RXC_HDR) ||
+			      (f->hdr_len < ETH_HLEN && f->pay_len);
+		if (unlikely(bad)) {
+			hsnic_qp_fault(qp, "bad RX header flags %#x for %u bytes",
+				       f->flags, f->hdr_len);
+			return false;
+		}
+	} else if (unlikely(f->hdr_len ||
+			    (f->flags & (HSNIC_RXC_HDR | HSNIC_RXC_SPLIT |
+					 HSNIC_RXC_HDR_OVF)))) {
+		hsnic_qp_fault(qp, "RX header flags %#x without header split",
+			       f->flags);
+		return false;
 	}
 
-	if (unlikely(skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS))
-		goto drop;
+	if (unlikely(f->nbufs > hsnic_rx_posted(rx))) {
+		hsnic_qp_fault(qp, "RX frame uses %u buffers, %u posted",
+			       f->nbufs, hsnic_rx_posted(rx));
+		return false;
+	}
+	/* pay_idx is only meaningful when the frame used payload buffers */
+	if (unlikely(f->nbufs && pay_idx != rx->head)) {
+		hsnic_qp_fault(qp, "bad RX payload slot %u, expected %u",
+			       pay_idx, rx->head);
+		return false;
+	}
+	if (unlikely(f->pay_len > f->nbufs * rx->buf_len ||
+		     (f->nbufs && f->pay_len <= (f->nbufs - 1) * rx->buf_len))) {
+		hsnic_qp_fault(qp, "bad RX payload length %u in %u buffers",
+			       f->pay_len, f->nbufs);
+		return false;
+	}
 
-	skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page,
-			HSNIC_RX_HEADROOM, len, HSNIC_RX_TRUESIZE);
-	return;
+	total = f->hdr_len + f->pay_len;
+	if (unlikely(total < ETH_HLEN || total > HSNIC_MAX_FRAME)) {
+		hsnic_qp_fault(qp, "bad RX frame length %u", total);
+		return false;
+	}
 
-drop:
-	rx->frame_drop = true;
-recycle:
-	page_pool_recycle_direct(rx->pp, page);
+	return true;
+}
+
+/* The skb head is the header buffer itself. */
+static struct sk_buff *hsnic_rx_hdr_skb(struct hsnic_rx_ring *rx,
+					const struct hsnic_hdr_buf *hb,
+					u32 len)
+{
+	struct sk_buff *skb;
+
+	page_pool_dma_sync_for_cpu(rx->hdr_pp, hb->page,
+				   hb->offset + HSNIC_RX_HEADROOM, len);
+
+	skb = napi_build_skb(page_address(hb->page) + hb->offset,
+			     HSNIC_HDR_TRUESIZE);
+	if (unlikely(!skb)) {
+		page_pool_recycle_direct(rx->hdr_pp, hb->page);
+		return NULL;
+	}
+
+	skb_mark_for_recycle(skb);
+	skb_reserve(skb, HSNIC_RX_HEADROOM);
+	__skb_put(skb, len);
+
+	return skb;
+}
+
+/* No header buffer: copy the headers out of the first payload buffer into
+ * a small head and attach the rest of that buffer as the first frag. This
+ * keeps payload buffers whole, page-aligned pages in both modes, which the
+ * memory providers and large rx_page_size need, at the cost of copying a
+ * few hundred bytes per frame.
+ */
+static struct sk_buff *hsnic_rx_copy_skb(struct hsnic_qp *qp,
+					 netmem_ref netmem, u32 len)
+{
+	struct hsnic_rx_ring *rx = &qp->rx;
+	struct sk_buff *skb;
+	u32 copy = len;
+	void *va;
+
+	page_pool_dma_sync_netmem_for_cpu(rx->pp, netmem, 0, len);
+	va = netmem_address(netmem);
+
+	skb = napi_alloc_skb(&qp->napi, HSNIC_RX_COPY_LEN);
+	if (unlikely(!skb)) {
+		page_pool_recycle_direct_netmem(rx->pp, netmem);
+		return NULL;
+	}
+	skb_mark_for_recycle(skb);
+
+	if (len > HSNIC_RX_COPY_LEN)
+		copy = eth_get_headlen(qp->priv->netdev, va, HSNIC_RX_COPY_LEN);
+	memcpy(__skb_put(skb, copy), va, copy);
+
+	if (copy < len)
+		skb_add_rx_frag_netmem(skb, 0, netmem, copy, len - copy,
+				       rx->buf_len);
+	else
+		page_pool_recycle_direct_netmem(rx->pp, netmem);
+
+	return skb;
+}
+
+/* Turn the buffers of a validated completion into an skb. Every buffer
+ * the frame used is consumed, whatever happens; NULL means the frame was
+ * dropped and counted.
+ */
+static struct sk_buff *hsnic_rx_build(struct hsnic_qp *qp,
+				      const struct hsnic_rx_frame *f,
+				      struct hsnic_rx_stats *st)
+{
+	struct hsnic_rx_ring *rx = &qp->rx;
+	struct hsnic_hdr_buf hb = {};
+	struct sk_buff *skb = NULL;
+	u32 left = f->pay_len;
+	bool drop = false;
+	u32 i;
+
+	if (rx->hds) {
+		hb = rx->hdr_bufs[rx->hdr_head];
+		rx->hdr_bufs[rx->hdr_head].page = NULL;
+		rx->hdr_head = (rx->hdr_head + 1) & rx->mask;
+	}
+
+	if (f->hdr_len) {
+		skb = hsnic_rx_hdr_skb(rx, &hb, f->hdr_len);
+		if (unlikely(!skb)) {
+			st->dropped++;
+			drop = true;
+		}
+	} else if (hb.page) {
+		/* header overflow: the header buffer stayed empty */
+		page_pool_recycle_direct(rx->hdr_pp, hb.page);
+	}
+
+	for (i = 0; i < f->nbufs; i++) {
+		netmem_ref netmem = rx->bufs[rx->head];
+		u32 len = min(left, rx->buf_len);
+
+		rx->bufs[rx->head] = 0;
+		rx->head = (rx->head + 1) & rx->mask;
+		left -= len;
+
+		if (drop) {
+			page_pool_recycle_direct_netmem(rx->pp, netmem);
+			continue;
+		}
+
+		if (!skb) {
+			/* the headers are in this buffer: the CPU must be
+			 * able to read them
+			 */
+			if (unlikely(netmem_is_net_iov(netmem))) {
+				page_pool_recycle_direct_netmem(rx->pp, netmem);
+				st->hdr_unreadable++;
+				st->dropped++;
+				drop = true;
+				continue;
+			}
+			skb = hsnic_rx_copy_skb(qp, netmem, len);
+			if (unlikely(!skb)) {
+				st->dropped++;
+				drop = true;
+			}
+			continue;
+		}
+
+		if (unlikely(skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)) {
+			page_pool_recycle_direct_netmem(rx->pp, netmem);
+			st->dropped++;
+			drop = true;
+			continue;
+		}
+
+		page_pool_dma_sync_netmem_for_cpu(rx->pp, netmem, 0, len);
+		skb_add_rx_frag_netmem(skb, skb_shinfo(skb)->nr_frags, netmem,
+				       0, len, rx->buf_len);
+	}
+
+	if (unlikely(drop)) {
+		if (skb)
+			dev_kfree_skb_any(skb);
+		return NULL;
+	}
+
+	return skb;
+}
+
+static enum pkt_hash_types hsnic_rss_hash_type(u16 info)
+{
+	switch (FIELD_GET(HSNIC_RXI_RSS_TYPE_MASK, info)) {
+	case HSNIC_RSS_TYPE_TCPV4:
+	case HSNIC_RSS_TYPE_UDPV4:
+	case HSNIC_RSS_TYPE_TCPV6:
+	case HSNIC_RSS_TYPE_UDPV6:
+		return PKT_HASH_TYPE_L4;
+	case HSNIC_RSS_TYPE_IPV4:
+	case HSNIC_RSS_TYPE_IPV6:
+		return PKT_HASH_TYPE_L3;
+	default:
+		return PKT_HASH_TYPE_NONE;
+	}
+}
+
+static void hsnic_rx_offloads(struct net_device *netdev, struct sk_buff *skb,
+			      const struct hsnic_rx_cmpl *cmpl, u32 flags,
+			      struct hsnic_rx_stats *st)
+{
+	netdev_features_t features = netdev->features;
+	u16 info = le16_to_cpu(cmpl->info);
+	enum pkt_hash_types type;
+
+	if (!(features & NETIF_F_RXCSUM)) {
+		st->csum_none++;
+	} else if (unlikely(flags & HSNIC_RXC_CSUM_BAD)) {
+		/* let the stack find out and count it where it belongs */
+		st->csum_bad++;
+	} else if (flags & HSNIC_RXC_L4_CSUM_OK) {
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		st->csum_ok++;
+	} else {
+		st->csum_none++;
+	}
+
+	if ((features & NETIF_F_RXHASH) && (flags & HSNIC_RXC_RSS)) {
+		type = hsnic_rss_hash_type(info);
+		if (type != PKT_HASH_TYPE_NONE)
+			skb_set_hash(skb, le32_to_cpu(cmpl->rss_hash), type);
+	}
 }
 
 static int hsnic_rx_poll(struct hsnic_qp *qp, int budget)
 {
 	struct net_device *netdev = qp->priv->netdev;
 	struct hsnic_rx_ring *rx = &qp->rx;
-	u32 pkts = 0, bytes = 0, dropped = 0, errors = 0;
+	struct hsnic_rx_stats st = {};
 	int done = 0;
 
 	while (done < budget) {
 		struct hsnic_rx_cmpl *cmpl = &rx->cmpl[rx->cmpl_head];
-		u32 flags = le32_to_cpu(READ_ONCE(cmpl->flags));
-		u32 idx, len, frame_len;
+		struct hsnic_rx_frame f;
 		struct sk_buff *skb;
-		struct page *page;
 
-		if (!!(flags & HSNIC_CMPL_GEN) != rx->cmpl_gen)
+		f.flags = le32_to_cpu(READ_ONCE(cmpl->flags));
+		if (!!(f.flags & HSNIC_CMPL_GEN) != rx->cmpl_gen)
 			break;
 		/* read the rest of the completion after its GEN bit */
 		dma_rmb();
 
-		idx = le16_to_cpu(cmpl->desc_idx);
-		len = le16_to_cpu(cmpl->buf_len);
-
-		/* the device returns buffers in the order they were posted */
-		if (unlikely(idx != rx->head || !hsnic_rx_posted(rx))) {
-			hsnic_qp_fault(qp, "bad RX completion index", idx,
-				       rx->head);
-			goto fault;
-		}
-		if (unlikely(len > HSNIC_RX_BUF_LEN)) {
-			hsnic_qp_fault(qp, "bad RX buffer length", len,
-				       HSNIC_RX_BUF_LEN);
-			goto fault;
+		if (unlikely(!hsnic_rx_cmpl_valid(qp, cmpl, &f))) {
+			st.errors++;
+			break;
 		}
 
-		page = rx->pages[idx];
-		rx->pages[idx] = NULL;
-		rx->head = (rx->head + 1) & rx->mask;
 		if (++rx->cmpl_head == rx->size) {
 			rx->cmpl_head = 0;
 			rx->cmpl_gen = !rx->cmpl_gen;
 		}
+		done++;
 
-		if (unlikely(flags & HSNIC_RXC_ERR))
-			rx->frame_err = true;
-
-		hsnic_rx_add_buf(qp, page, len);
-
-		if (!(flags & HSNIC_RXC_EOP))
+		skb = hsnic_rx_build(qp, &f, &st);
+		if (!skb)
 			continue;
 
-		/* last buffer of the frame */
-		done++;
-		skb = rx->skb;
-		frame_len = le32_to_cpu(cmpl->frame_len);
-
-		if (unlikely(rx->frame_err)) {
-			errors++;
-			goto drop_frame;
-		}
-		if (unlikely(frame_len != rx->frame_bytes)) {
-			hsnic_qp_fault(qp, "bad RX frame length", frame_len,
-				       rx->frame_bytes);
-			goto fault;
-		}
-		if (unlikely(rx->frame_drop || !skb ||
-			     skb_headlen(skb) < ETH_HLEN)) {
-			dropped++;
-			goto drop_frame;
-		}
-
-		pkts++;
-		bytes += skb->len;
+		hsnic_rx_offloads(netdev, skb, cmpl, f.flags, &st);
+		st.packets++;
+		st.bytes += skb->len;
 		skb_record_rx_queue(skb, qp->idx);
 		skb->protocol = eth_type_trans(skb, netdev);
 		napi_gro_receive(&qp->napi, skb);
-		hsnic_rx_frame_reset(rx);
-		continue;
-
-drop_frame:
-		if (skb)
-			dev_kfree_skb_any(skb);
-		hsnic_rx_frame_reset(rx);
 	}
 
-	goto out;
+	if (done || st.errors) {
+		struct hsnic_rx_stats *s = &qp->rx_stats;
 
-fault:
-	if (rx->skb)
-		dev_kfree_skb_any(rx->skb);
-	hsnic_rx_frame_reset(rx);
-	errors++;
-out:
-	if (pkts || dropped || errors) {
-		u64_stats_update_begin(&qp->rx_stats.syncp);
-		qp->rx_stats.packets += pkts;
-		qp->rx_stats.bytes += bytes;
-		qp->rx_stats.dropped += dropped;
-		qp->rx_stats.errors += errors;
-		u64_stats_update_end(&qp->rx_stats.syncp);
+		u64_stats_update_begin(&s->syncp);
+		s->packets += st.packets;
+		s->bytes += st.bytes;
+		s->dropped += st.dropped;
+		s->errors += st.errors;
+		s->hdr_unreadable += st.hdr_unreadable;
+		s->csum_ok += st.csum_ok;
+		s->csum_bad += st.csum_bad;
+		s->csum_none += st.csum_none;
+		u64_stats_update_end(&s->syncp);
 	}
 
 	return done;
 }
 
-static int hsnic_rx_alloc(struct hsnic_qp *qp)
+/* Refill from NAPI. Returns true when a ring could not be filled: the
+ * device may then be waiting for buffers and raise no interrupt, so the
+ * caller retries from a timer.
+ */
+static bool hsnic_rx_refill_napi(struct hsnic_qp *qp)
 {
-	struct hsnic_priv *priv = qp->priv;
-	struct device *dev = &priv->pdev->dev;
 	struct hsnic_rx_ring *rx = &qp->rx;
-	u32 size = priv->rx_ring_size;
-	struct page_pool_params pp = {
-		.flags		= PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
-		.order		= 0,
-		.pool_size	= size,
-		.nid		= dev_to_node(dev),
-		.dev		= dev,
-		.napi		= &qp->napi,
-		.netdev		= priv->netdev,
-		.queue_idx	= qp->idx,
-		.dma_dir	= DMA_FROM_DEVICE,
-		.offset		= HSNIC_RX_HEADROOM,
-		.max_len	= HSNIC_RX_BUF_LEN,
-	};
-	int err = -ENOMEM;
+	u32 tail = rx->tail, hdr_tail = rx->hdr_tail, fail;
 
-	memset(rx, 0, sizeof(*rx));
-	rx->size = size;
-	rx->mask = size - 1;
-	rx->cmpl_gen = true;
-	rx->db = priv->regs + HSNIC_DB_RX(qp->idx);
+	fail = hsnic_rx_refill(rx, GFP_ATOMIC);
+	if (rx->tail != tail || rx->hdr_tail != hdr_tail)
+		hsnic_rx_kick(rx);
 
-	rx->pages = kvcalloc(size, sizeof(*rx->pages), GFP_KERNEL);
-	if (!rx->pages)
-		return -ENOMEM;
-
-	rx->desc = dma_alloc_coherent(dev, size * sizeof(*rx->desc),
-				      &rx->desc_dma, GFP_KERNEL);
-	if (!rx->desc)
-		goto err_free_pages;
-
-	rx->cmpl = dma_alloc_coherent(dev, size * sizeof(*rx->cmpl),
-				      &rx->cmpl_dma, GFP_KERNEL);
-	if (!rx->cmpl)
-		goto err_free_desc;
-
-	rx->pp = page_pool_create(&pp);
-	if (IS_ERR(rx->pp)) {
-		err = PTR_ERR(rx->pp);
-		rx->pp = NULL;
-		goto err_free_cmpl;
+	if (unlikely(fail)) {
+		u64_stats_update_begin(&qp->rx_stats.syncp);
+		qp->rx_stats.alloc_fail += fail;
+		u64_stats_update_end(&qp->rx_stats.syncp);
 	}
 
-	/* NAPI is not running yet, so the pool may be used from here */
-	hsnic_rx_refill(qp, GFP_KERNEL);
-	if (!hsnic_rx_posted(rx))
-		goto err_destroy_pool;
-
-	return 0;
-
-err_destroy_pool:
-	page_pool_destroy(rx->pp);
-	rx->pp = NULL;
-err_free_cmpl:
-	dma_free_coherent(dev, size * sizeof(*rx->cmpl), rx->cmpl,
-			  rx->cmpl_dma);
-	rx->cmpl = NULL;
-err_free_desc:
-	dma_free_coherent(dev, size * sizeof(*rx->desc), rx->desc,
-			  rx->desc_dma);
-	rx->desc = NULL;
-err_free_pages:
-	kvfree(rx->pages);
-	rx->pages = NULL;
-	return err;
+	return fail;
 }
 
-static void hsnic_rx_free(struct hsnic_qp *qp)
-{
-	struct device *dev = &qp->priv->pdev->dev;
-	struct hsnic_rx_ring *rx = &qp->rx;
-
-	if (!rx->pages)
-		return;
-
-	if (rx->skb)
-		dev_kfree_skb_any(rx->skb);
-	hsnic_rx_frame_reset(rx);
-
-	while (rx->head != rx->tail) {
-		page_pool_put_full_page(rx->pp, rx->pages[rx->head], false);
-		rx->pages[rx->head] = NULL;
-		rx->head = (rx->head + 1) & rx->mask;
-	}
-	page_pool_destroy(rx->pp);
-
-	dma_free_coherent(dev, rx->size * sizeof(*rx->cmpl), rx->cmpl,
-			  rx->cmpl_dma);
-	dma_free_coherent(dev, rx->size * sizeof(*rx->desc), rx->desc,
-			  rx->desc_dma);
-	kvfree(rx->pages);
-	memset(rx, 0, sizeof(*rx));
-}
-
-/* ---- queue pairs and NAPI ---- */
-
-int hsnic_qp_alloc(struct hsnic_qp *qp)
-{
-	int err;
-
-	qp->faulted = false;
-
-	err = hsnic_tx_alloc(qp);
-	if (err)
-		return err;
-
-	err = hsnic_rx_alloc(qp);
-	if (err) {
-		hsnic_tx_free(qp);
-		return err;
-	}
-
-	return 0;
-}
-
-/* NAPI must be disabled and the device must no longer own the rings. */
-void hsnic_qp_free(struct hsnic_qp *qp)
-{
-	hsnic_rx_free(qp);
-	hsnic_tx_free(qp);
-}
+/* ---- NAPI ---- */
 
 int hsnic_poll(struct napi_struct *napi, int budget)
 {
 	struct hsnic_qp *qp = container_of(napi, struct hsnic_qp, napi);
 	struct hsnic_priv *priv = qp->priv;
-	struct hsnic_rx_ring *rx = &qp->rx;
+	bool starved = false;
 	int work_done = 0;
-	u32 tail;
 
 	if (likely(!qp->faulted))
 		hsnic_tx_clean(qp, budget);
 
 	/* budget 0 means netpoll: TX completions only */
-	if (likely(!qp->faulted) && budget) {
+	if (likely(!qp->faulted) && budget && qp->rx.cmpl) {
 		work_done = hsnic_rx_poll(qp, budget);
-
-		tail = rx->tail;
-		hsnic_rx_refill(qp, GFP_ATOMIC);
-		if (rx->tail != tail)
-			hsnic_rx_kick(qp);
-
-		/* with no buffer posted the device cannot raise RX
-		 * completions: keep polling until memory is back
-		 */
-		if (unlikely(!hsnic_rx_posted(rx)))
-			work_done = budget;
+		if (likely(!qp->faulted))
+			starved = hsnic_rx_refill_napi(qp);
 	}
 
 	if (work_done < budget && napi_complete_done(napi, work_done) &&
-	    likely(!qp->faulted))
+	    likely(!qp->faulted)) {
 		hsnic_wr32(priv, HSNIC_REG_IRQ_CTRL(HSNIC_VEC_QP(qp->idx)),
 			   HSNIC_IRQ_ARM);
+		if (unlikely(starved))
+			mod_timer(&qp->refill_timer,
+				  jiffies + HSNIC_REFILL_DELAY);
+	}
 
 	return work_done;
+}
+
+void hsnic_refill_timer(struct timer_list *t)
+{
+	struct hsnic_qp *qp = timer_container_of(qp, t, refill_timer);
+
+	napi_schedule(&qp->napi);
 }
 
 irqreturn_t hsnic_qp_irq(int irq, void *data)

@@ -30,19 +30,25 @@ typedef uint64_t __le64;
 /* PCI identity: the experimental range of docs/specs/pci-ids.rst. */
 #define HSNIC_PCI_VENDOR_ID		0x1af4
 #define HSNIC_PCI_DEVICE_ID		0x10f0
-#define HSNIC_PCI_REVISION		0x01
+#define HSNIC_PCI_REVISION		0x02
 
 /* BAR0: registers and doorbells. BAR1: MSI-X table and PBA. */
 #define HSNIC_BAR_REGS			0
 #define HSNIC_BAR_MSIX			1
 #define HSNIC_BAR0_SIZE			0x10000
 
-/* Limits advertised in HSNIC_REG_MAX_QP / HSNIC_REG_MAX_RING. */
+/* Limits. MAX_QP and MAX_RING are also advertised in registers. */
 #define HSNIC_MAX_QP			64
 #define HSNIC_MIN_RING			8
 #define HSNIC_MAX_RING			4096
 #define HSNIC_MAX_FRAME			65535	/* bytes, without FCS */
-#define HSNIC_MIN_RX_BUF		256	/* smallest RX buffer length */
+#define HSNIC_MIN_RX_BUF		256	/* RX buffer lengths, bytes */
+#define HSNIC_MAX_RX_BUF		65536
+#define HSNIC_RX_BUF_ALIGN		64	/* BUF_LEN is a multiple */
+#define HSNIC_RSS_CTX_NUM		8	/* RSS contexts, 0 = default */
+#define HSNIC_RSS_KEY_SIZE		40	/* Toeplitz key, bytes */
+#define HSNIC_RSS_INDIR_SIZE		128	/* indirection table entries */
+#define HSNIC_NUM_RULES			64	/* flow steering rules */
 
 /*
  * MSI-X vector assignment: vector 0 carries device events (link changes,
@@ -50,8 +56,9 @@ typedef uint64_t __le64;
  */
 #define HSNIC_VEC_EVENTS		0
 #define HSNIC_VEC_QP(q)			(1 + (q))
+#define HSNIC_NUM_VEC_MAX		HSNIC_VEC_QP(HSNIC_MAX_QP)
 
-/* ---- Global registers (BAR0) ---- */
+/* ---- Global registers (BAR0 0x0000 - 0x00ff) ---- */
 
 #define HSNIC_REG_MAGIC			0x0000	/* RO, HSNIC_MAGIC */
 #define HSNIC_MAGIC			0x4e53482b	/* "+HSN" in memory */
@@ -63,11 +70,19 @@ typedef uint64_t __le64;
 #define HSNIC_VERSION_MAJOR_SHIFT	16
 #define HSNIC_VERSION_MAJOR_WIDTH	16
 #define HSNIC_VERSION_MAJOR_MASK	0xffff0000u
-#define HSNIC_ABI_MAJOR			1
+#define HSNIC_ABI_MAJOR			2
 #define HSNIC_ABI_MINOR			0
 
 #define HSNIC_REG_FEATURES		0x0008	/* RO, HSNIC_F_* */
 #define HSNIC_F_RX_MODE			(1u << 0)	/* HSNIC_REG_RX_MODE */
+#define HSNIC_F_HDS			(1u << 1)	/* header split */
+#define HSNIC_F_RSS			(1u << 2)	/* RSS contexts */
+#define HSNIC_F_RULES			(1u << 3)	/* flow steering */
+#define HSNIC_F_RX_CSUM			(1u << 4)	/* RX csum check */
+#define HSNIC_F_TX_CSUM			(1u << 5)	/* TX L4 csum */
+#define HSNIC_F_TSO			(1u << 6)	/* TCP segmentation */
+#define HSNIC_F_QSTATS			(1u << 7)	/* queue counters */
+#define HSNIC_F_IRQ_MOD			(1u << 8)	/* IRQ_MOD registers */
 
 #define HSNIC_REG_MAX_QP		0x000c	/* RO, queue pairs present */
 #define HSNIC_REG_MAX_RING		0x0010	/* RO, entries per ring */
@@ -110,11 +125,35 @@ typedef uint64_t __le64;
 
 enum hsnic_err {
 	HSNIC_ERR_NONE = 0,
-	HSNIC_ERR_RING_CONFIG = 1,	/* bad ring size or address */
+	HSNIC_ERR_RING_CONFIG = 1,	/* bad ring size, address, length */
 	HSNIC_ERR_TAIL = 2,		/* doorbell value >= ring size */
 	HSNIC_ERR_DESC = 3,		/* malformed descriptor */
 	HSNIC_ERR_DMA = 4,		/* DMA to or from guest memory failed */
 	HSNIC_ERR_FRAME = 5,		/* TX frame too long or too short */
+};
+
+/* Read-only capabilities (the compile-time limits above). */
+#define HSNIC_REG_RSS_CTX_NUM		0x0034	/* RO, HSNIC_RSS_CTX_NUM */
+#define HSNIC_REG_RSS_INDIR_SIZE	0x0038	/* RO, HSNIC_RSS_INDIR_SIZE */
+#define HSNIC_REG_RSS_KEY_SIZE		0x003c	/* RO, HSNIC_RSS_KEY_SIZE */
+#define HSNIC_REG_NUM_RULES		0x0040	/* RO, HSNIC_NUM_RULES */
+#define HSNIC_REG_MAX_RX_BUF		0x0044	/* RO, HSNIC_MAX_RX_BUF */
+
+/*
+ * Device counters: 64 bits each, read as LO then HI. Reading LO latches
+ * the whole value; HI returns the upper half of the latched value.
+ */
+#define HSNIC_REG_DSTAT_LO(i)		(0x0080 + 8 * (i))
+#define HSNIC_REG_DSTAT_HI(i)		(0x0084 + 8 * (i))
+enum hsnic_dstat {
+	HSNIC_DSTAT_RX_FILTERED = 0,	/* dropped by the RX_MODE filter */
+	HSNIC_DSTAT_RX_RULE_DROP = 1,	/* dropped by a flow rule */
+	HSNIC_DSTAT_RX_RUNT = 2,	/* shorter than an Ethernet header */
+	HSNIC_DSTAT_RX_OVERSIZE = 3,	/* longer than HSNIC_MAX_FRAME */
+	HSNIC_DSTAT_GUEST_ERRORS = 4,	/* bad register accesses, etc. */
+	HSNIC_DSTAT_QUEUE_ERRORS = 5,	/* queues stopped on an error */
+	HSNIC_DSTAT_RX_NO_QUEUE = 6,	/* steered past the last queue */
+	HSNIC_DSTAT_NUM = 7,
 };
 
 /*
@@ -127,18 +166,43 @@ enum hsnic_err {
 #define HSNIC_REG_IRQ_CTRL(v)		(0x0100 + 4 * (v))
 #define HSNIC_IRQ_ARM			(1u << 0)
 
-/* ---- Queue registers (BAR0) ----
+/*
+ * Interrupt moderation, one register per MSI-X vector >= 1. An armed
+ * vector with completions pending fires USECS microseconds after it found
+ * itself armed with completions pending (0: at once), or as soon as
+ * FRAMES completions are pending (0: no frame limit), whichever is first.
+ * Completions count from the last time the vector fired.
+ */
+#define HSNIC_REG_IRQ_MOD(v)		(0x0300 + 4 * (v))
+#define HSNIC_IRQ_MOD_USECS_SHIFT	0
+#define HSNIC_IRQ_MOD_USECS_WIDTH	16
+#define HSNIC_IRQ_MOD_USECS_MASK	0x0000ffffu
+#define HSNIC_IRQ_MOD_FRAMES_SHIFT	16
+#define HSNIC_IRQ_MOD_FRAMES_WIDTH	16
+#define HSNIC_IRQ_MOD_FRAMES_MASK	0xffff0000u
+
+/* ---- Queue registers ----
  *
- * Queue pair q has a TX queue and an RX queue, each with a descriptor ring
- * that the driver fills and a completion ring that the device fills. Both
- * rings of a queue have RING_SIZE entries (a power of two).
+ * Queue pair q has a TX queue and an RX queue. A TX queue has a
+ * descriptor ring that the driver fills and a completion ring that the
+ * device fills, both RING_SIZE entries (a power of two). An RX queue has
+ * three rings of RING_SIZE entries: the payload buffer ring (DESC), the
+ * header buffer ring (HDR, used only with HSNIC_RXQ_CTRL_HDS) and the
+ * completion ring (CMPL).
+ *
+ * Address, size, length and threshold registers may only change while
+ * the queue is disabled. Clearing CTRL.ENABLE stops the queue; the device
+ * acknowledges by clearing STATUS.ENABLED once it will never again touch
+ * the queue's rings or buffers (in this model: before the write returns).
  */
 #define HSNIC_TXQ_BASE			0x1000
+#define HSNIC_TXQ_STRIDE		0x40
 #define HSNIC_RXQ_BASE			0x2000
-#define HSNIC_Q_STRIDE			0x40
-#define HSNIC_TXQ_REG(q, r)		(HSNIC_TXQ_BASE + (q) * HSNIC_Q_STRIDE + (r))
-#define HSNIC_RXQ_REG(q, r)		(HSNIC_RXQ_BASE + (q) * HSNIC_Q_STRIDE + (r))
+#define HSNIC_RXQ_STRIDE		0x80
+#define HSNIC_TXQ_REG(q, r)		(HSNIC_TXQ_BASE + (q) * HSNIC_TXQ_STRIDE + (r))
+#define HSNIC_RXQ_REG(q, r)		(HSNIC_RXQ_BASE + (q) * HSNIC_RXQ_STRIDE + (r))
 
+/* Registers common to TX and RX queues. */
 #define HSNIC_Q_DESC_LO			0x00	/* RW, descriptor ring address */
 #define HSNIC_Q_DESC_HI			0x04
 #define HSNIC_Q_CMPL_LO			0x08	/* RW, completion ring address */
@@ -153,17 +217,192 @@ enum hsnic_err {
 #define HSNIC_Q_TAIL			0x20	/* RO, last doorbell value */
 #define HSNIC_Q_CMPL_IDX		0x24	/* RO, next completion slot */
 
-/* Address and size registers may only change while the queue is disabled. */
+/* RX queue only. */
+#define HSNIC_RXQ_CTRL_HDS		(1u << 1)	/* header split on */
+#define HSNIC_RXQ_HDR_LO		0x28	/* RW, header ring address */
+#define HSNIC_RXQ_HDR_HI		0x2c
+#define HSNIC_RXQ_HDR_HEAD		0x30	/* RO */
+#define HSNIC_RXQ_HDR_TAIL		0x34	/* RO, last doorbell value */
+#define HSNIC_RXQ_BUF_LEN		0x38	/* RW, payload buffer bytes */
+#define HSNIC_RXQ_HDR_BUF_LEN		0x3c	/* RW, header buffer bytes */
+#define HSNIC_RXQ_HDS_THRESH		0x40	/* RW, see HSNIC_HDS_THRESH */
 
 /*
  * Doorbells: the driver writes the index of the slot after the last
  * descriptor it made valid (its producer index, 0 .. RING_SIZE - 1).
- * Each doorbell sits alone in a 4-byte slot of its own page region so it
- * can be backed by an ioeventfd.
+ * Each doorbell sits alone in a 4-byte slot so it can be backed by an
+ * ioeventfd.
  */
 #define HSNIC_DB_BASE			0x8000
-#define HSNIC_DB_TX(q)			(HSNIC_DB_BASE + 8 * (q))
-#define HSNIC_DB_RX(q)			(HSNIC_DB_BASE + 8 * (q) + 4)
+#define HSNIC_DB_STRIDE			0x10
+#define HSNIC_DB_TX(q)			(HSNIC_DB_BASE + HSNIC_DB_STRIDE * (q))
+#define HSNIC_DB_RX(q)			(HSNIC_DB_TX(q) + 4)	/* payload */
+#define HSNIC_DB_RX_HDR(q)		(HSNIC_DB_TX(q) + 8)	/* header */
+
+/* ---- Flow steering rules (BAR0 0x4000 - 0x5fff) ----
+ *
+ * Rule i lives at HSNIC_RULE(i). The device evaluates the valid rules of
+ * a received frame in increasing index order; the first one that matches
+ * decides (queue, RSS context or drop) and RSS context 0 is only used
+ * when none matches. Write CTRL last: a rule is changed by clearing
+ * CTRL.VALID, writing the match fields, then writing CTRL with VALID.
+ *
+ * A frame matches when it is of the rule's flow type (IPv4 or IPv6 with
+ * the given L4 protocol; the IP4/IP6 types match any protocol, subject
+ * to PROTO) and (frame field & mask) == (rule field & mask) for every
+ * field. Addresses are in network byte order: byte 0 of the address is
+ * bits 7:0 of the first register. Ports are host-order values. TCP and
+ * UDP rules never match IP fragments (the device does not reassemble).
+ */
+#define HSNIC_RULE_BASE			0x4000
+#define HSNIC_RULE_STRIDE		0x80
+#define HSNIC_RULE(i)			(HSNIC_RULE_BASE + HSNIC_RULE_STRIDE * (i))
+
+#define HSNIC_RULE_CTRL			0x00
+#define HSNIC_RULE_VALID		(1u << 0)
+#define HSNIC_RULE_ACTION_SHIFT		4
+#define HSNIC_RULE_ACTION_WIDTH		2
+#define HSNIC_RULE_ACTION_MASK		0x00000030u
+#define HSNIC_RULE_FLOW_SHIFT		8
+#define HSNIC_RULE_FLOW_WIDTH		4
+#define HSNIC_RULE_FLOW_MASK		0x00000f00u
+
+enum hsnic_rule_action {
+	HSNIC_ACTION_QUEUE = 0,		/* to RX queue QUEUE */
+	HSNIC_ACTION_RSS = 1,		/* RSS context CTX, + QUEUE offset */
+	HSNIC_ACTION_DROP = 2,
+};
+
+enum hsnic_flow {
+	HSNIC_FLOW_TCP4 = 1,
+	HSNIC_FLOW_UDP4 = 2,
+	HSNIC_FLOW_TCP6 = 3,
+	HSNIC_FLOW_UDP6 = 4,
+	HSNIC_FLOW_IP4 = 5,
+	HSNIC_FLOW_IP6 = 6,
+};
+
+#define HSNIC_RULE_DEST			0x04
+#define HSNIC_RULE_QUEUE_SHIFT		0
+#define HSNIC_RULE_QUEUE_WIDTH		16
+#define HSNIC_RULE_QUEUE_MASK		0x0000ffffu
+#define HSNIC_RULE_CTX_SHIFT		16
+#define HSNIC_RULE_CTX_WIDTH		8
+#define HSNIC_RULE_CTX_MASK		0x00ff0000u
+
+#define HSNIC_RULE_PORTS		0x08	/* value */
+#define HSNIC_RULE_PORTS_MASK		0x0c	/* mask, same layout */
+#define HSNIC_RULE_SPORT_SHIFT		0
+#define HSNIC_RULE_SPORT_WIDTH		16
+#define HSNIC_RULE_SPORT_MASK		0x0000ffffu
+#define HSNIC_RULE_DPORT_SHIFT		16
+#define HSNIC_RULE_DPORT_WIDTH		16
+#define HSNIC_RULE_DPORT_MASK		0xffff0000u
+
+#define HSNIC_RULE_PROTO		0x10	/* IP4/IP6: L4 protocol */
+#define HSNIC_RULE_PROTO_VAL_SHIFT	0
+#define HSNIC_RULE_PROTO_VAL_WIDTH	8
+#define HSNIC_RULE_PROTO_VAL_MASK	0x000000ffu
+#define HSNIC_RULE_PROTO_MSK_SHIFT	8
+#define HSNIC_RULE_PROTO_MSK_WIDTH	8
+#define HSNIC_RULE_PROTO_MSK_MASK	0x0000ff00u
+
+/* IPv4 addresses use word 0 only. */
+#define HSNIC_RULE_SRC(n)		(0x20 + 4 * (n))	/* n < 4 */
+#define HSNIC_RULE_SRC_MASK(n)		(0x30 + 4 * (n))
+#define HSNIC_RULE_DST(n)		(0x40 + 4 * (n))
+#define HSNIC_RULE_DST_MASK(n)		(0x50 + 4 * (n))
+
+/* ---- RSS contexts (BAR0 0x6000 - 0x6fff) ----
+ *
+ * A frame that no flow rule claims goes through context 0; a rule with
+ * HSNIC_ACTION_RSS names another one. A disabled context sends every
+ * frame to queue (rule offset + 0). Otherwise the device computes the
+ * Toeplitz hash of the fields FIELDS selects for the frame's type (TCP,
+ * UDP or other, over IPv4 or IPv6; IP fragments are "other"; frames that
+ * are not IP are not hashed), in the order source address, destination
+ * address, source
+ * port, destination port, and sends the frame to queue (rule offset +
+ * INDIR[hash % HSNIC_RSS_INDIR_SIZE]), reporting hash and type in the
+ * completion. With no field selected for its type a frame is not hashed
+ * and goes to INDIR[0]. With CTRL.SYM_XOR, each address (and port) is
+ * replaced by source XOR destination before hashing, so both directions
+ * of a flow hash alike. Queues past the last queue pair, or disabled,
+ * drop the frame.
+ */
+#define HSNIC_RSS_BASE			0x6000
+#define HSNIC_RSS_STRIDE		0x200
+#define HSNIC_RSS(c)			(HSNIC_RSS_BASE + HSNIC_RSS_STRIDE * (c))
+
+#define HSNIC_RSS_CTRL			0x000
+#define HSNIC_RSS_CTRL_ENABLE		(1u << 0)
+#define HSNIC_RSS_CTRL_SYM_XOR		(1u << 1)
+
+/*
+ * FIELDS: four bits per frame type, at HSNIC_RSS_FIELDS_SHIFT(type):
+ * source address, destination address, source port, destination port.
+ * Port bits are ignored for the two "other" types.
+ */
+#define HSNIC_RSS_FIELDS		0x004
+enum hsnic_rss_ftype {
+	HSNIC_RSS_FT_TCP4 = 0,
+	HSNIC_RSS_FT_UDP4 = 1,
+	HSNIC_RSS_FT_IP4 = 2,		/* other IPv4 */
+	HSNIC_RSS_FT_TCP6 = 3,
+	HSNIC_RSS_FT_UDP6 = 4,
+	HSNIC_RSS_FT_IP6 = 5,		/* other IPv6 */
+	HSNIC_RSS_FT_NUM = 6,
+};
+#define HSNIC_RSS_FIELDS_SHIFT(t)	(4 * (t))
+#define HSNIC_RSS_FIELDS_WIDTH		4
+#define HSNIC_RSS_FIELDS_MASK(t)	(0xfu << HSNIC_RSS_FIELDS_SHIFT(t))
+#define HSNIC_RSS_SRC_IP		(1u << 0)
+#define HSNIC_RSS_DST_IP		(1u << 1)
+#define HSNIC_RSS_SRC_PORT		(1u << 2)
+#define HSNIC_RSS_DST_PORT		(1u << 3)
+#define HSNIC_RSS_FIELDS_ALL		0x00ffffffu
+
+#define HSNIC_RSS_KEY(n)		(0x040 + 4 * (n))	/* n < 10 */
+/* Entries 4n .. 4n + 3, entry 4n + k in bits 8k + 7 : 8k. */
+#define HSNIC_RSS_INDIR(n)		(0x100 + 4 * (n))	/* n < 32 */
+
+/* ---- Queue counters (BAR0 0xa000 - 0xdfff) ----
+ *
+ * 64-bit counters, read as LO then HI (LO latches, as for DSTAT). They
+ * count from device reset; a queue restart does not clear them.
+ */
+#define HSNIC_QSTAT_BASE		0xa000
+#define HSNIC_QSTAT_STRIDE		0x100
+#define HSNIC_RXQ_STAT_LO(q, i)		(HSNIC_QSTAT_BASE + \
+					 HSNIC_QSTAT_STRIDE * (q) + 8 * (i))
+#define HSNIC_RXQ_STAT_HI(q, i)		(HSNIC_RXQ_STAT_LO(q, i) + 4)
+#define HSNIC_TXQ_STAT_LO(q, i)		(HSNIC_RXQ_STAT_LO(q, i) + 0x80)
+#define HSNIC_TXQ_STAT_HI(q, i)		(HSNIC_TXQ_STAT_LO(q, i) + 4)
+
+enum hsnic_rx_qstat {
+	HSNIC_RXS_PACKETS = 0,
+	HSNIC_RXS_BYTES = 1,
+	HSNIC_RXS_DROP_DOWN = 2,	/* steered to a disabled queue */
+	HSNIC_RXS_DROP_NOBUF = 3,	/* frame larger than the ring */
+	HSNIC_RXS_HDS_SPLIT = 4,	/* split at the end of L4 */
+	HSNIC_RXS_HDS_NOSPLIT = 5,	/* HDS on, not split */
+	HSNIC_RXS_HDR_OVF = 6,		/* headers did not fit */
+	HSNIC_RXS_CSUM_OK = 7,		/* L4 checksum verified */
+	HSNIC_RXS_CSUM_BAD = 8,		/* L3 or L4 checksum wrong */
+	HSNIC_RXS_WAIT_BUF = 9,		/* frame held: too few buffers */
+	HSNIC_RXS_NUM = 10,
+};
+
+enum hsnic_tx_qstat {
+	HSNIC_TXS_PACKETS = 0,		/* frames the driver queued */
+	HSNIC_TXS_BYTES = 1,
+	HSNIC_TXS_WIRE_PACKETS = 2,	/* after segmentation */
+	HSNIC_TXS_WIRE_BYTES = 3,
+	HSNIC_TXS_TSO = 4,		/* frames with HSNIC_TXD_TSO */
+	HSNIC_TXS_CSUM = 5,		/* frames with HSNIC_TXD_CSUM */
+	HSNIC_TXS_ERRORS = 6,		/* frames dropped with an error */
+	HSNIC_TXS_NUM = 7,
+};
 
 /* ---- Descriptors and completions (guest memory, little endian) ---- */
 
@@ -172,10 +411,15 @@ enum hsnic_err {
  * equal to its current generation, which is 1 on the first pass over the
  * ring after the queue is enabled and flips on every wrap. The driver
  * zeroes the ring before enabling the queue and consumes entries while
- * their GEN bit matches the generation it expects.
+ * their GEN bit matches the generation it expects. GEN is bit 0 of the
+ * completion's first byte; the device writes that byte last.
  */
+#define HSNIC_CMPL_GEN			(1u << 0)
 
-/* TX descriptor: one buffer of a frame; the last one carries EOP. */
+/*
+ * TX descriptor: one buffer of a frame; the last one carries EOP. The
+ * offload bits and MSS are taken from the frame's first descriptor.
+ */
 struct hsnic_tx_desc {
 	__le64 addr;
 	__le32 len;		/* 1 .. HSNIC_MAX_FRAME */
@@ -183,12 +427,18 @@ struct hsnic_tx_desc {
 };
 
 #define HSNIC_TXD_EOP			(1u << 0)
+#define HSNIC_TXD_CSUM			(1u << 1)	/* fill TCP/UDP csum */
+#define HSNIC_TXD_TSO			(1u << 2)	/* segment TCP at MSS */
+#define HSNIC_TXD_MSS_SHIFT		16
+#define HSNIC_TXD_MSS_WIDTH		16
+#define HSNIC_TXD_MSS_MASK		0xffff0000u
+#define HSNIC_TSO_MIN_MSS		64
 
 /* TX completion: one per frame, written after the frame left the device. */
 struct hsnic_tx_cmpl {
-	__le32 head;		/* descriptor index after the frame's EOP */
-	__le16 status;		/* enum hsnic_tx_status */
 	__le16 flags;		/* HSNIC_CMPL_GEN */
+	__le16 status;		/* enum hsnic_tx_status */
+	__le32 head;		/* descriptor index after the frame's EOP */
 	__le64 rsvd;
 };
 
@@ -196,32 +446,93 @@ enum hsnic_tx_status {
 	HSNIC_TX_OK = 0,
 	HSNIC_TX_ERR_DESC = 1,	/* frame dropped: bad descriptor */
 	HSNIC_TX_ERR_DMA = 2,	/* frame dropped: DMA read failed */
-	HSNIC_TX_ERR_LEN = 3,	/* frame dropped: too long or empty */
-};
-
-/* RX descriptor: one empty buffer the device may fill. */
-struct hsnic_rx_desc {
-	__le64 addr;
-	__le32 len;		/* HSNIC_MIN_RX_BUF .. HSNIC_MAX_FRAME */
-	__le32 rsvd;
+	HSNIC_TX_ERR_LEN = 3,	/* frame dropped: too long or < 14 bytes */
+	HSNIC_TX_ERR_OFFLOAD = 4,	/* frame dropped: bad offload request
+				 * (latches HSNIC_ERR_DESC)
+				 */
 };
 
 /*
- * RX completion: one per buffer used. A frame larger than one buffer uses
- * consecutive buffers; its last completion carries EOP and the frame's
- * total length in FRAME_LEN.
+ * RX buffer descriptor, for both the payload ring (BUF_LEN bytes at addr)
+ * and the header ring (HDR_BUF_LEN bytes at addr).
  */
-struct hsnic_rx_cmpl {
-	__le16 desc_idx;	/* descriptor (buffer) this entry returns */
-	__le16 buf_len;		/* bytes written into that buffer */
-	__le32 flags;		/* HSNIC_CMPL_GEN, HSNIC_RXC_* */
-	__le32 frame_len;	/* with EOP: whole frame length */
-	__le32 rsvd;
+struct hsnic_rx_desc {
+	__le64 addr;
 };
 
-#define HSNIC_CMPL_GEN			(1u << 0)
-#define HSNIC_RXC_EOP			(1u << 1)
-#define HSNIC_RXC_ERR			(1u << 2)	/* frame truncated */
+/*
+ * RX completion: one per frame. The device consumes header buffers (one
+ * per frame, with HDS only) and payload buffers (as many as the frame
+ * needs, possibly none) strictly in ring order; the completion names the
+ * slots it used so the driver can check them.
+ *
+ * Placement with HSNIC_RXQ_CTRL_HDS clear: the whole frame goes into
+ * payload buffers (HDR clear, reason HSNIC_HDS_OFF).
+ * With HSNIC_RXQ_CTRL_HDS set, the frame takes one header buffer and:
+ *  - TCP or UDP over IPv4/IPv6 (VLAN tags and IPv6 extension headers
+ *    allowed, not an IP fragment), headers of hlen bytes up to the end of
+ *    the L4 header, payload of plen bytes:
+ *      hlen > HDR_BUF_LEN: HDR_OVF; header buffer gets nothing, the
+ *        whole frame goes into payload buffers (reason HSNIC_HDS_HDR_OVF);
+ *      plen <= HDS_THRESH and the frame fits the header buffer: the whole
+ *        frame goes into the header buffer (reason HSNIC_HDS_THRESH);
+ *      otherwise: SPLIT; hlen bytes into the header buffer, the payload
+ *        into payload buffers (reason HSNIC_HDS_SPLIT).
+ *  - anything else: the first HDR_BUF_LEN bytes go into the header buffer,
+ *    the rest into payload buffers (reason HSNIC_HDS_NO_L4 or
+ *    HSNIC_HDS_IP_FRAG).
+ */
+struct hsnic_rx_cmpl {
+	__le32 flags;		/* HSNIC_CMPL_GEN, HSNIC_RXC_* */
+	__le16 hdr_idx;		/* header buffer slot (HSNIC_RXC_HDR) */
+	__le16 hdr_len;		/* bytes written into it */
+	__le16 pay_idx;		/* first payload buffer slot */
+	__le16 pay_nbufs;	/* payload buffers used, from pay_idx on */
+	__le32 pay_len;		/* bytes written into payload buffers */
+	__le32 rss_hash;	/* with HSNIC_RXC_RSS */
+	__le16 info;		/* HSNIC_RXI_* */
+	__le16 hlen;		/* L2-L4 header length found (0: none) */
+	__le32 rsvd[2];
+};
+
+#define HSNIC_RXC_HDR			(1u << 1)	/* header buffer used */
+#define HSNIC_RXC_SPLIT			(1u << 2)	/* split at end of L4 */
+#define HSNIC_RXC_HDR_OVF		(1u << 3)	/* headers > header buf */
+#define HSNIC_RXC_L3_CSUM_OK		(1u << 4)	/* IPv4 header csum ok */
+#define HSNIC_RXC_L4_CSUM_OK		(1u << 5)	/* TCP/UDP csum ok */
+#define HSNIC_RXC_CSUM_BAD		(1u << 6)	/* L3 or L4 csum wrong */
+#define HSNIC_RXC_RSS			(1u << 7)	/* rss_hash valid */
+#define HSNIC_RXC_RULE			(1u << 8)	/* a flow rule matched */
+
+/* info: why the frame was (not) split, and the RSS hash type. */
+#define HSNIC_RXI_HDS_SHIFT		0
+#define HSNIC_RXI_HDS_WIDTH		4
+#define HSNIC_RXI_HDS_MASK		0x000fu
+#define HSNIC_RXI_RSS_TYPE_SHIFT	4
+#define HSNIC_RXI_RSS_TYPE_WIDTH	4
+#define HSNIC_RXI_RSS_TYPE_MASK		0x00f0u
+#define HSNIC_RXI_RULE_SHIFT		8	/* rule index, with RXC_RULE */
+#define HSNIC_RXI_RULE_WIDTH		8
+#define HSNIC_RXI_RULE_MASK		0xff00u
+
+enum hsnic_hds_reason {
+	HSNIC_HDS_OFF = 0,	/* header split disabled on this queue */
+	HSNIC_HDS_SPLIT = 1,	/* split at the end of the L4 header */
+	HSNIC_HDS_THRESH = 2,	/* payload <= HDS_THRESH, kept together */
+	HSNIC_HDS_NO_L4 = 3,	/* not TCP/UDP over IP: nowhere to split */
+	HSNIC_HDS_IP_FRAG = 4,	/* IP fragment */
+	HSNIC_HDS_HDR_OVF = 5,	/* headers longer than the header buffer */
+};
+
+enum hsnic_rss_type {
+	HSNIC_RSS_TYPE_NONE = 0,
+	HSNIC_RSS_TYPE_IPV4 = 1,
+	HSNIC_RSS_TYPE_TCPV4 = 2,
+	HSNIC_RSS_TYPE_UDPV4 = 3,
+	HSNIC_RSS_TYPE_IPV6 = 4,
+	HSNIC_RSS_TYPE_TCPV6 = 5,
+	HSNIC_RSS_TYPE_UDPV6 = 6,
+};
 
 #ifdef __KERNEL__
 #define HSNIC_ABI_ASSERT(cond, msg)	static_assert(cond, msg)
@@ -231,13 +542,34 @@ struct hsnic_rx_cmpl {
 
 HSNIC_ABI_ASSERT(sizeof(struct hsnic_tx_desc) == 16, "tx desc is 16 bytes");
 HSNIC_ABI_ASSERT(sizeof(struct hsnic_tx_cmpl) == 16, "tx cmpl is 16 bytes");
-HSNIC_ABI_ASSERT(sizeof(struct hsnic_rx_desc) == 16, "rx desc is 16 bytes");
-HSNIC_ABI_ASSERT(sizeof(struct hsnic_rx_cmpl) == 16, "rx cmpl is 16 bytes");
-HSNIC_ABI_ASSERT(HSNIC_DB_RX(HSNIC_MAX_QP - 1) < HSNIC_BAR0_SIZE,
-		 "doorbells fit in BAR0");
-HSNIC_ABI_ASSERT(HSNIC_RXQ_REG(HSNIC_MAX_QP, 0) <= HSNIC_DB_BASE,
-		 "queue registers fit below the doorbells");
-HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_CTRL(HSNIC_VEC_QP(HSNIC_MAX_QP)) <=
-		 HSNIC_TXQ_BASE, "IRQ registers fit below the queues");
+HSNIC_ABI_ASSERT(sizeof(struct hsnic_rx_desc) == 8, "rx desc is 8 bytes");
+HSNIC_ABI_ASSERT(sizeof(struct hsnic_rx_cmpl) == 32, "rx cmpl is 32 bytes");
+HSNIC_ABI_ASSERT(HSNIC_REG_DSTAT_HI(HSNIC_DSTAT_NUM - 1) < HSNIC_REG_IRQ_CTRL(0),
+		 "device counters fit below the IRQ registers");
+HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_CTRL(HSNIC_NUM_VEC_MAX) <= HSNIC_REG_IRQ_MOD(0),
+		 "IRQ_CTRL fits below IRQ_MOD");
+HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_MOD(HSNIC_NUM_VEC_MAX) <= HSNIC_TXQ_BASE,
+		 "IRQ registers fit below the queues");
+HSNIC_ABI_ASSERT(HSNIC_TXQ_REG(HSNIC_MAX_QP, 0) <= HSNIC_RXQ_BASE,
+		 "TX queue registers fit below the RX queues");
+HSNIC_ABI_ASSERT(HSNIC_RXQ_REG(HSNIC_MAX_QP, 0) <= HSNIC_RULE_BASE,
+		 "RX queue registers fit below the rules");
+HSNIC_ABI_ASSERT(HSNIC_RXQ_HDS_THRESH < HSNIC_RXQ_STRIDE,
+		 "RX queue registers fit in their stride");
+HSNIC_ABI_ASSERT(HSNIC_RULE(HSNIC_NUM_RULES) <= HSNIC_RSS_BASE,
+		 "rules fit below the RSS contexts");
+HSNIC_ABI_ASSERT(HSNIC_RULE_DST_MASK(3) < HSNIC_RULE_STRIDE,
+		 "a rule fits in its stride");
+HSNIC_ABI_ASSERT(HSNIC_RSS(HSNIC_RSS_CTX_NUM) <= HSNIC_DB_BASE,
+		 "RSS contexts fit below the doorbells");
+HSNIC_ABI_ASSERT(HSNIC_RSS_INDIR(HSNIC_RSS_INDIR_SIZE / 4) <= HSNIC_RSS_STRIDE,
+		 "an RSS context fits in its stride");
+HSNIC_ABI_ASSERT(HSNIC_RSS_KEY(HSNIC_RSS_KEY_SIZE / 4) <= HSNIC_RSS_INDIR(0),
+		 "the RSS key fits below the indirection table");
+HSNIC_ABI_ASSERT(HSNIC_DB_RX_HDR(HSNIC_MAX_QP - 1) < HSNIC_QSTAT_BASE,
+		 "doorbells fit below the queue counters");
+HSNIC_ABI_ASSERT(HSNIC_TXQ_STAT_LO(HSNIC_MAX_QP - 1, HSNIC_TXS_NUM) <=
+		 HSNIC_BAR0_SIZE, "queue counters fit in BAR0");
+HSNIC_ABI_ASSERT(HSNIC_RXS_NUM * 8 <= 0x80, "RX counters fit in 0x80");
 
 #endif /* HSNIC_ABI_H */

@@ -392,6 +392,11 @@ class VM:
     def wait_bg(self, cid, timeout=300):
         return self.agent.wait(cid, timeout, self.alive)
 
+    def poll_bg(self, cid):
+        """Exit code of a background command, or None while it runs."""
+        with self.agent.cv:
+            return self.agent.results[cid][1]
+
     def console_text(self):
         try:
             with open(self.console, errors="replace") as f:

@@ -19,14 +19,14 @@ BLOB_MIB = int(os.environ.get("HSNIC_TEST_MIB", "256"))
 class Env:
     """A booted lab plus the two traffic endpoints of its topology."""
 
-    def __init__(self, topology, nic, halves=False):
+    def __init__(self, topology, nic, halves=False, mem=1024):
         if halves:
             # Two independent labs, as on two hosts, linked over TCP.
             tcp = "127.0.0.1:%d" % lab._free_tcp_port()
-            self.labs = [lab.Lab(topology, nic, quiet=True, half=h, tcp=tcp)
-                         for h in ("vm0", "vm1")]
+            self.labs = [lab.Lab(topology, nic, quiet=True, half=h, tcp=tcp,
+                                 mem=mem) for h in ("vm0", "vm1")]
         else:
-            self.labs = [lab.Lab(topology, nic, quiet=True)]
+            self.labs = [lab.Lab(topology, nic, quiet=True, mem=mem)]
         for i, lb in enumerate(self.labs):
             try:
                 lb.start()

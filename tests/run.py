@@ -1,7 +1,12 @@
 #!/usr/bin/python3
 """Run hsnic's tests: fast host-side unit tests first, then the lab.
 
-usage: tests/run.py [--tier unit|lab|all] [--junit FILE] [-k PATTERN]...
+usage: tests/run.py [--tier TIER] [--junit FILE] [-k PATTERN]...
+
+Tiers: unit (host-side, seconds), lab (boots VMs, minutes), slow (the
+kernel's selftests, devmem between VMs, queue restart stress), fast
+(unit + lab) and all (unit + lab + slow). The default is $HSNIC_TEST_TIER,
+else "all" under CI (CI=true), else "fast".
 
 Prints one line per test and ends with `N passed, N failed[, N skipped]`;
 exits non-zero when anything failed.
@@ -18,17 +23,22 @@ sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "scripts")]
 import harness  # noqa: E402
 import unit_tests  # noqa: E402,F401
 import lab_tests  # noqa: E402,F401
+import devmem_tests  # noqa: E402,F401
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--tier", default="all", choices=("unit", "lab", "all"))
+    default = os.environ.get("HSNIC_TEST_TIER") or (
+        "all" if os.environ.get("CI") == "true" else "fast")
+    p.add_argument("--tier", default=default,
+                   choices=("unit", "lab", "slow", "fast", "all"))
     p.add_argument("--junit", help="also write JUnit XML here")
     p.add_argument("-k", action="append", dest="select",
                    help="run only tests whose group/name contains this")
     args = p.parse_args()
     groups = [g for g in harness.GROUPS
-              if args.tier == "all" or g.tier == args.tier]
+              if args.tier == "all" or g.tier == args.tier or
+              (args.tier == "fast" and g.tier in ("unit", "lab"))]
     t0 = time.monotonic()
     results = harness.run(groups, lambda s: print(s, flush=True),
                           args.select)

@@ -42,7 +42,8 @@ def abi_header_modes():
                            [c, "-o", exe], check=True)
             outs.append(subprocess.run([exe], capture_output=True,
                                        text=True).stdout)
-    assert outs[0] == outs[1] == "16 16 %d\n" % (0x2000 + 3 * 0x40 + 0x14), outs
+    want = "32 16 %d\n" % (0x2000 + 3 * 0x80 + 0x14)
+    assert outs[0] == outs[1] == want, outs
 
 
 def _fake_sysfs(mods):

@@ -1,14 +1,21 @@
 /*
- * QEMU hsnic: a minimal virtual PCIe Ethernet controller
+ * QEMU hsnic: a virtual PCIe Ethernet controller with TCP/UDP header
+ * split, RSS, flow steering and per-queue restart
  *
  * The device interface (PCI identity, BAR0 registers, descriptor and
- * completion layouts) is defined in include/hw/net/hsnic_abi.h and
- * described in docs/hsnic-spec.md.
+ * completion layouts) is defined in hsnic_abi.h (include/hsnic_abi.h of
+ * the hsnic tree, include/hw/net/ in QEMU's) and described in the hsnic
+ * tree's docs/hsnic-spec.md.
  *
- * The model is synchronous: a doorbell write processes the TX ring before
- * it returns, and a frame from the backend is written to the RX ring from
- * the .receive callback. No work is ever left in flight, so there is no
- * timer, bottom half or partially assembled frame to migrate.
+ * Structure: register writes only record state (doorbells update a tail
+ * and schedule a bottom half); TX rings are processed in one bottom half
+ * per queue, a bounded number of frames at a time. Received frames are
+ * classified (flow rules, then RSS) and written to the chosen RX queue
+ * from the .receive callback; a frame that finds too few buffers posted
+ * is left queued in the net layer and retried when the driver rings an RX
+ * doorbell. Every descriptor is copied from guest memory and validated
+ * before use; a guest error stops the queue or drops the frame, is
+ * logged (LOG_GUEST_ERROR and a trace event) and counted, never asserted.
  *
  * Copyright (c) 2026 The hsnic authors
  *
@@ -19,8 +26,10 @@
 #include "qemu/bitops.h"
 #include "qemu/bswap.h"
 #include "qemu/log.h"
+#include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/range.h"
+#include "qemu/timer.h"
 #include "qapi/error.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pcie.h"
@@ -29,62 +38,127 @@
 #include "migration/vmstate.h"
 #include "net/net.h"
 #include "net/eth.h"
+#include "net/checksum.h"
+#include "standard-headers/linux/virtio_net.h"
 #include "system/dma.h"
 #include "qom/object.h"
 
 #include "hw/net/hsnic_abi.h"
 #include "net_tx_pkt.h"
+#include "net_rx_pkt.h"
 #include "trace.h"
 
 #define TYPE_HSNIC "hsnic"
 OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
 
-#define HSNIC_NUM_VEC_MAX       HSNIC_VEC_QP(HSNIC_MAX_QP)
-#define HSNIC_RX_MAX_BUFS       DIV_ROUND_UP(HSNIC_MAX_FRAME, HSNIC_MIN_RX_BUF)
-#define HSNIC_DESC_SIZE         16
-#define HSNIC_CMPL_SIZE         16
+#define HSNIC_TX_DESC_SIZE      sizeof(struct hsnic_tx_desc)
+#define HSNIC_TX_CMPL_SIZE      sizeof(struct hsnic_tx_cmpl)
+#define HSNIC_RX_DESC_SIZE      sizeof(struct hsnic_rx_desc)
+#define HSNIC_RX_CMPL_SIZE      sizeof(struct hsnic_rx_cmpl)
 #define HSNIC_RING_ALIGN        16
+#define HSNIC_CMPL_MAX_SIZE     32
+/* Frames one TX bottom half run sends before it yields. */
+#define HSNIC_TX_BUDGET         256
+/* Payload buffers one frame may use: a full frame in the smallest ones. */
+#define HSNIC_RX_MAX_BUFS       DIV_ROUND_UP(HSNIC_MAX_FRAME, HSNIC_MIN_RX_BUF)
 
 #define HSNIC_PM_CAP_OFFSET     0x40
 #define HSNIC_PCIE_CAP_OFFSET   0xa0
 
+#define HSNIC_FEATURES          (HSNIC_F_RX_MODE | HSNIC_F_HDS | \
+                                 HSNIC_F_RSS | HSNIC_F_RULES | \
+                                 HSNIC_F_RX_CSUM | HSNIC_F_TX_CSUM | \
+                                 HSNIC_F_TSO | HSNIC_F_QSTATS | \
+                                 HSNIC_F_IRQ_MOD)
 #define HSNIC_EVT_ALL           (HSNIC_EVT_LINK | HSNIC_EVT_ERROR)
 #define HSNIC_RX_MODE_ALL       (HSNIC_RX_MODE_PROMISC | \
                                  HSNIC_RX_MODE_ALLMULTI | \
                                  HSNIC_RX_MODE_BROADCAST)
 #define HSNIC_RX_MODE_RESET     HSNIC_RX_MODE_BROADCAST
+#define HSNIC_Q_STATUS_ALL      (HSNIC_Q_STATUS_ENABLED | HSNIC_Q_STATUS_ERROR)
 
-G_STATIC_ASSERT(sizeof(struct hsnic_tx_desc) == HSNIC_DESC_SIZE);
-G_STATIC_ASSERT(sizeof(struct hsnic_rx_desc) == HSNIC_DESC_SIZE);
-G_STATIC_ASSERT(sizeof(struct hsnic_tx_cmpl) == HSNIC_CMPL_SIZE);
-G_STATIC_ASSERT(sizeof(struct hsnic_rx_cmpl) == HSNIC_CMPL_SIZE);
-G_STATIC_ASSERT(HSNIC_MAX_RING <= UINT16_MAX);  /* rx_cmpl.desc_idx */
-G_STATIC_ASSERT(HSNIC_MAX_FRAME <= UINT16_MAX); /* rx_cmpl.buf_len */
+G_STATIC_ASSERT(HSNIC_MAX_RING <= UINT16_MAX);   /* 16-bit slot fields */
+G_STATIC_ASSERT(HSNIC_MAX_RX_BUF <= UINT32_MAX);
+G_STATIC_ASSERT(HSNIC_RX_CMPL_SIZE <= HSNIC_CMPL_MAX_SIZE);
+G_STATIC_ASSERT(HSNIC_TX_CMPL_SIZE <= HSNIC_CMPL_MAX_SIZE);
+G_STATIC_ASSERT(HSNIC_NUM_RULES <= 256);         /* HSNIC_RXI_RULE */
 
-/* One descriptor ring and its completion ring (a TX or an RX queue). */
+/*
+ * One TX or RX queue. TX uses the descriptor and completion rings; RX
+ * adds the header ring and the buffer lengths.
+ */
 typedef struct HsnicQueue {
     uint64_t desc_addr;
     uint64_t cmpl_addr;
+    uint64_t hdr_addr;
     uint32_t ring_size;
     uint32_t ctrl;
     uint32_t status;
-    uint32_t head;      /* next descriptor the device reads */
-    uint32_t tail;      /* last doorbell value */
-    uint32_t cmpl_idx;  /* next completion slot */
-    bool gen;           /* GEN value of the next completion */
+    uint32_t head;          /* next descriptor the device reads */
+    uint32_t tail;          /* last doorbell value */
+    uint32_t cmpl_idx;      /* next completion slot */
+    uint32_t hdr_head;
+    uint32_t hdr_tail;
+    uint32_t buf_len;
+    uint32_t hdr_buf_len;
+    uint32_t hds_thresh;
+    bool gen;               /* GEN value of the next completion */
 } HsnicQueue;
 
-typedef struct HsnicStats {
-    uint64_t tx_frames;
-    uint64_t tx_bytes;
-    uint64_t tx_errors;
-    uint64_t rx_frames;
-    uint64_t rx_bytes;
-    uint64_t rx_filtered;
-    uint64_t rx_dropped;
-    uint64_t queue_errors;
-    uint64_t guest_errors;
-} HsnicStats;
+typedef struct HsnicRule {
+    uint32_t ctrl;
+    uint32_t dest;
+    uint32_t ports;
+    uint32_t ports_mask;
+    uint32_t proto;
+    uint32_t src[4];
+    uint32_t src_mask[4];
+    uint32_t dst[4];
+    uint32_t dst_mask[4];
+} HsnicRule;
+
+typedef struct HsnicRss {
+    uint32_t ctrl;
+    uint32_t fields;
+    uint8_t key[HSNIC_RSS_KEY_SIZE];
+    uint8_t indir[HSNIC_RSS_INDIR_SIZE];
+} HsnicRss;
+
+/* Where a received frame goes. */
+typedef struct HsnicRxDecision {
+    bool drop;
+    unsigned queue;
+    uint32_t flags;         /* HSNIC_RXC_RSS, HSNIC_RXC_RULE */
+    uint32_t rss_hash;
+    unsigned rss_type;
+    unsigned rule;
+} HsnicRxDecision;
+
+/* How a received frame is laid out over its buffers. */
+typedef struct HsnicRxLayout {
+    uint32_t flags;         /* HSNIC_RXC_HDR, _SPLIT, _HDR_OVF */
+    unsigned reason;        /* enum hsnic_hds_reason */
+    size_t hlen;            /* parsed header length, 0 if none */
+    size_t hdr_bytes;       /* into the header buffer */
+    size_t pay_bytes;       /* into payload buffers, after hdr_bytes */
+    uint32_t nbufs;
+} HsnicRxLayout;
+
+/* Interrupt state of one MSI-X vector. */
+typedef struct HsnicVector {
+    HsnicState *s;          /* for the timer callback */
+    unsigned idx;
+    bool armed;
+    bool pending;           /* completions written since it fired */
+    uint32_t npending;
+    uint32_t mod;           /* IRQ_MOD register */
+    QEMUTimer *timer;       /* moderation delay */
+} HsnicVector;
+
+typedef struct HsnicTxBhArg {
+    HsnicState *s;
+    unsigned q;
+} HsnicTxBhArg;
 
 struct HsnicState {
     PCIDevice parent_obj;
@@ -103,18 +177,29 @@ struct HsnicState {
     uint32_t evt_mask;
     uint32_t rx_mode;
     uint32_t err_code;
-    bool irq_armed[HSNIC_NUM_VEC_MAX];
-    bool irq_pending[HSNIC_NUM_VEC_MAX];
+    uint32_t stat_latch;    /* upper half of the last counter read */
+    HsnicVector vec[HSNIC_NUM_VEC_MAX];
     HsnicQueue txq[HSNIC_MAX_QP];
     HsnicQueue rxq[HSNIC_MAX_QP];
-    HsnicStats stats;
+    HsnicRule rules[HSNIC_NUM_RULES];
+    HsnicRss rss[HSNIC_RSS_CTX_NUM];
 
-    /* TX scratch state, only used inside hsnic_tx_process() */
+    /* Counters */
+    uint64_t dstat[HSNIC_DSTAT_NUM];
+    uint64_t rx_qstat[HSNIC_MAX_QP][HSNIC_RXS_NUM];
+    uint64_t tx_qstat[HSNIC_MAX_QP][HSNIC_TXS_NUM];
+
+    /* Not migrated: bottom halves and scratch state */
+    QEMUBH *tx_bh[HSNIC_MAX_QP];
+    HsnicTxBhArg tx_bh_arg[HSNIC_MAX_QP];
+    QEMUBH *rx_bh;
     bool tx_busy;
+    unsigned tx_q;          /* queue being sent, for the send callback */
+    size_t tso_left;        /* TSO payload bytes not yet sent */
+    uint8_t tso_flags;      /* TCP flags for the last TSO segment */
     struct NetTxPkt *tx_pkt;
-    uint8_t *tx_buf;    /* HSNIC_MAX_FRAME bytes: the frame being sent */
-
-    /* RX scratch state: local copies of the descriptors of one frame */
+    uint8_t *tx_buf;        /* HSNIC_MAX_FRAME bytes: the frame being sent */
+    struct NetRxPkt *rx_pkt;
     struct hsnic_rx_desc rx_desc[HSNIC_RX_MAX_BUFS];
 };
 
@@ -126,7 +211,7 @@ static const char *hsnic_dir(bool rx)
 /* Invalid register access or descriptor: log it, count it, carry on. */
 #define hsnic_guest_error(s, fmt, ...)                                  \
     do {                                                                \
-        (s)->stats.guest_errors++;                                      \
+        (s)->dstat[HSNIC_DSTAT_GUEST_ERRORS]++;                         \
         qemu_log_mask(LOG_GUEST_ERROR, "hsnic: " fmt "\n", ## __VA_ARGS__); \
     } while (0)
 
@@ -135,35 +220,76 @@ static const char *hsnic_dir(bool rx)
 static void hsnic_irq_fire(HsnicState *s, unsigned vector)
 {
     PCIDevice *d = PCI_DEVICE(s);
+    HsnicVector *v = &s->vec[vector];
 
     /* No INTx or MSI: without MSI-X the vector stays pending and armed. */
     if (!msix_enabled(d)) {
         return;
     }
-    trace_hsnic_irq_fire(vector);
+    trace_hsnic_irq_fire(vector, v->npending);
     if (vector != HSNIC_VEC_EVENTS) {
-        s->irq_armed[vector] = false;
-        s->irq_pending[vector] = false;
+        v->armed = false;
+        v->pending = false;
+        v->npending = 0;
+        timer_del(v->timer);
     }
     msix_notify(d, vector);
 }
 
-/* A queue of @vector wrote completions. */
-static void hsnic_irq_signal(HsnicState *s, unsigned vector)
+/*
+ * An armed vector with pending completions fires at once, or when its
+ * moderation delay (IRQ_MOD.USECS) has passed, or once IRQ_MOD.FRAMES
+ * completions are pending, whichever comes first.
+ */
+static void hsnic_irq_update(HsnicState *s, unsigned vector)
 {
-    s->irq_pending[vector] = true;
-    if (s->irq_armed[vector]) {
-        hsnic_irq_fire(s, vector);
+    HsnicVector *v = &s->vec[vector];
+    uint32_t usecs = (v->mod & HSNIC_IRQ_MOD_USECS_MASK) >>
+                     HSNIC_IRQ_MOD_USECS_SHIFT;
+    uint32_t frames = (v->mod & HSNIC_IRQ_MOD_FRAMES_MASK) >>
+                      HSNIC_IRQ_MOD_FRAMES_SHIFT;
+
+    if (!v->armed || !v->pending) {
+        return;
     }
+    if (!usecs || (frames && v->npending >= frames)) {
+        hsnic_irq_fire(s, vector);
+    } else if (!timer_pending(v->timer)) {
+        timer_mod(v->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  (int64_t)usecs * SCALE_US);
+    }
+}
+
+static void hsnic_irq_timer(void *opaque)
+{
+    HsnicVector *v = opaque;
+
+    trace_hsnic_irq_timer(v->idx, v->armed, v->npending);
+    if (v->armed && v->pending) {
+        hsnic_irq_fire(v->s, v->idx);
+    }
+}
+
+/* A queue of @vector wrote @n completions. */
+static void hsnic_irq_signal(HsnicState *s, unsigned vector, uint32_t n)
+{
+    HsnicVector *v = &s->vec[vector];
+
+    v->pending = true;
+    v->npending = MIN((uint64_t)v->npending + n, UINT32_MAX);
+    hsnic_irq_update(s, vector);
 }
 
 static void hsnic_irq_arm(HsnicState *s, unsigned vector, bool arm)
 {
-    trace_hsnic_irq_arm(vector, arm, s->irq_pending[vector]);
-    s->irq_armed[vector] = arm;
-    if (arm && s->irq_pending[vector]) {
-        hsnic_irq_fire(s, vector);
+    HsnicVector *v = &s->vec[vector];
+
+    trace_hsnic_irq_arm(vector, arm, v->pending);
+    v->armed = arm;
+    if (!arm) {
+        timer_del(v->timer);
     }
+    hsnic_irq_update(s, vector);
 }
 
 /* Vector 0 is sent whenever an unmasked cause bit goes from 0 to 1. */
@@ -186,6 +312,11 @@ static void hsnic_evt_raise(HsnicState *s, uint32_t cause)
 }
 
 /* ---- Errors ---- */
+
+static void hsnic_rx_kick(HsnicState *s)
+{
+    qemu_bh_schedule(s->rx_bh);
+}
 
 static void hsnic_latch_error(HsnicState *s, enum hsnic_err code,
                               unsigned q, bool rx)
@@ -213,13 +344,17 @@ static void hsnic_queue_error(HsnicState *s, unsigned q, bool rx,
                   hsnic_dir(rx), q, code);
     r->status = HSNIC_Q_STATUS_ERROR;
     r->ctrl &= ~HSNIC_Q_CTRL_ENABLE;
-    s->stats.queue_errors++;
+    s->dstat[HSNIC_DSTAT_QUEUE_ERRORS]++;
     hsnic_latch_error(s, code, q, rx);
+    if (rx) {
+        /* A frame held for this queue is dropped now, not kept forever. */
+        hsnic_rx_kick(s);
+    }
 }
 
 /* ---- Rings ---- */
 
-static bool hsnic_queue_active(HsnicQueue *r)
+static bool hsnic_queue_active(const HsnicQueue *r)
 {
     return r->status & HSNIC_Q_STATUS_ENABLED;
 }
@@ -235,24 +370,49 @@ static bool hsnic_ring_size_valid(HsnicState *s, uint32_t size)
            size <= s->max_ring;
 }
 
-static uint32_t hsnic_ring_next(HsnicQueue *r, uint32_t idx)
+static bool hsnic_buf_len_valid(uint32_t len)
+{
+    return len >= HSNIC_MIN_RX_BUF && len <= HSNIC_MAX_RX_BUF &&
+           QEMU_IS_ALIGNED(len, HSNIC_RX_BUF_ALIGN);
+}
+
+static uint32_t hsnic_ring_next(const HsnicQueue *r, uint32_t idx)
 {
     return (idx + 1) & (r->ring_size - 1);
 }
 
+static uint32_t hsnic_ring_add(const HsnicQueue *r, uint32_t idx, uint32_t n)
+{
+    return (idx + n) & (r->ring_size - 1);
+}
+
 /* Descriptors the driver posted and the device has not consumed. */
-static uint32_t hsnic_ring_posted(HsnicQueue *r)
+static uint32_t hsnic_ring_posted(const HsnicQueue *r)
 {
     return (r->tail - r->head) & (r->ring_size - 1);
 }
 
-static bool hsnic_read_desc(HsnicState *s, unsigned q, bool rx,
-                            uint32_t idx, void *desc)
+static uint32_t hsnic_hdr_posted(const HsnicQueue *r)
 {
-    HsnicQueue *r = hsnic_queue(s, q, rx);
-    dma_addr_t addr = r->desc_addr + (uint64_t)idx * HSNIC_DESC_SIZE;
+    return (r->hdr_tail - r->hdr_head) & (r->ring_size - 1);
+}
 
-    if (pci_dma_read(PCI_DEVICE(s), addr, desc, HSNIC_DESC_SIZE)) {
+static bool hsnic_ring_fits(uint64_t addr, uint32_t entries, size_t size)
+{
+    uint64_t bytes = (uint64_t)entries * size;
+
+    return QEMU_IS_ALIGNED(addr, HSNIC_RING_ALIGN) &&
+           addr <= UINT64_MAX - bytes;
+}
+
+/* Read descriptor @idx of the ring at @base into @desc (a local copy). */
+static bool hsnic_read_desc(HsnicState *s, unsigned q, bool rx,
+                            uint64_t base, uint32_t idx, void *desc,
+                            size_t size)
+{
+    dma_addr_t addr = base + (uint64_t)idx * size;
+
+    if (pci_dma_read(PCI_DEVICE(s), addr, desc, size)) {
         trace_hsnic_err_ring_dma(q, hsnic_dir(rx), "descriptor read", addr);
         hsnic_queue_error(s, q, rx, HSNIC_ERR_DMA);
         return false;
@@ -261,27 +421,26 @@ static bool hsnic_read_desc(HsnicState *s, unsigned q, bool rx,
 }
 
 /*
- * Write the completion @entry, whose GEN bit is bit 0 of the byte at
- * @gen_off. The entry is first written with the stale GEN value, then the
- * byte holding GEN, so a driver polling on another CPU never sees the new
- * GEN value before the rest of the entry.
+ * Write the completion @entry of @size bytes, whose GEN bit is bit 0 of
+ * its first byte. The entry is first written with the stale GEN value,
+ * then the byte holding GEN, so a driver polling on another CPU never
+ * sees the new GEN value before the rest of the entry.
  */
 static bool hsnic_write_cmpl(HsnicState *s, unsigned q, bool rx,
-                             const void *entry, size_t gen_off)
+                             const void *entry, size_t size)
 {
     HsnicQueue *r = hsnic_queue(s, q, rx);
     PCIDevice *d = PCI_DEVICE(s);
-    dma_addr_t addr = r->cmpl_addr + (uint64_t)r->cmpl_idx * HSNIC_CMPL_SIZE;
-    uint8_t buf[HSNIC_CMPL_SIZE];
+    dma_addr_t addr = r->cmpl_addr + (uint64_t)r->cmpl_idx * size;
+    uint8_t buf[HSNIC_CMPL_MAX_SIZE];
     uint8_t gen_byte;
 
-    memcpy(buf, entry, sizeof(buf));
-    gen_byte = (buf[gen_off] & ~HSNIC_CMPL_GEN) | (r->gen ? HSNIC_CMPL_GEN : 0);
-    buf[gen_off] = (buf[gen_off] & ~HSNIC_CMPL_GEN) |
-                   (r->gen ? 0 : HSNIC_CMPL_GEN);
+    memcpy(buf, entry, size);
+    gen_byte = (buf[0] & ~HSNIC_CMPL_GEN) | (r->gen ? HSNIC_CMPL_GEN : 0);
+    buf[0] = (buf[0] & ~HSNIC_CMPL_GEN) | (r->gen ? 0 : HSNIC_CMPL_GEN);
 
-    if (pci_dma_write(d, addr, buf, sizeof(buf)) ||
-        pci_dma_write(d, addr + gen_off, &gen_byte, 1)) {
+    if (pci_dma_write(d, addr, buf, size) ||
+        pci_dma_write(d, addr, &gen_byte, 1)) {
         trace_hsnic_err_ring_dma(q, hsnic_dir(rx), "completion write", addr);
         hsnic_queue_error(s, q, rx, HSNIC_ERR_DMA);
         return false;
@@ -293,32 +452,59 @@ static bool hsnic_write_cmpl(HsnicState *s, unsigned q, bool rx,
     return true;
 }
 
+static bool hsnic_queue_config_valid(HsnicState *s, unsigned q, bool rx)
+{
+    HsnicQueue *r = hsnic_queue(s, q, rx);
+    size_t dsize = rx ? HSNIC_RX_DESC_SIZE : HSNIC_TX_DESC_SIZE;
+    size_t csize = rx ? HSNIC_RX_CMPL_SIZE : HSNIC_TX_CMPL_SIZE;
+
+    if (!hsnic_ring_size_valid(s, r->ring_size) ||
+        !hsnic_ring_fits(r->desc_addr, r->ring_size, dsize) ||
+        !hsnic_ring_fits(r->cmpl_addr, r->ring_size, csize)) {
+        return false;
+    }
+    if (!rx) {
+        return true;
+    }
+    if (!hsnic_buf_len_valid(r->buf_len)) {
+        return false;
+    }
+    if (r->ctrl & HSNIC_RXQ_CTRL_HDS) {
+        return hsnic_buf_len_valid(r->hdr_buf_len) &&
+               hsnic_ring_fits(r->hdr_addr, r->ring_size, dsize);
+    }
+    return true;
+}
+
 static void hsnic_queue_enable(HsnicState *s, unsigned q, bool rx)
 {
     HsnicQueue *r = hsnic_queue(s, q, rx);
-    uint64_t ring_bytes = (uint64_t)r->ring_size * HSNIC_DESC_SIZE;
 
-    if (!hsnic_ring_size_valid(s, r->ring_size) ||
-        !QEMU_IS_ALIGNED(r->desc_addr, HSNIC_RING_ALIGN) ||
-        !QEMU_IS_ALIGNED(r->cmpl_addr, HSNIC_RING_ALIGN) ||
-        r->desc_addr > UINT64_MAX - ring_bytes ||
-        r->cmpl_addr > UINT64_MAX - ring_bytes) {
+    if (!hsnic_queue_config_valid(s, q, rx)) {
         trace_hsnic_err_ring_config(q, hsnic_dir(rx), r->desc_addr,
-                                    r->cmpl_addr, r->ring_size);
+                                    r->cmpl_addr, r->ring_size, r->buf_len,
+                                    r->hdr_buf_len);
         hsnic_queue_error(s, q, rx, HSNIC_ERR_RING_CONFIG);
         return;
     }
 
     trace_hsnic_queue_enable(q, hsnic_dir(rx), r->desc_addr, r->cmpl_addr,
-                             r->ring_size);
+                             r->ring_size, r->ctrl);
     r->ctrl |= HSNIC_Q_CTRL_ENABLE;
     r->status = HSNIC_Q_STATUS_ENABLED;
     r->head = 0;
     r->tail = 0;
+    r->hdr_head = 0;
+    r->hdr_tail = 0;
     r->cmpl_idx = 0;
     r->gen = true;
 }
 
+/*
+ * All processing runs under the BQL, in the .receive callback or in
+ * bottom halves, never concurrently with this register write: once it
+ * returns, the device no longer touches the queue's rings or buffers.
+ */
 static void hsnic_queue_disable(HsnicState *s, unsigned q, bool rx)
 {
     HsnicQueue *r = hsnic_queue(s, q, rx);
@@ -326,6 +512,10 @@ static void hsnic_queue_disable(HsnicState *s, unsigned q, bool rx)
     trace_hsnic_queue_disable(q, hsnic_dir(rx));
     r->ctrl &= ~HSNIC_Q_CTRL_ENABLE;
     r->status = 0;
+    if (rx) {
+        /* A frame waiting for this queue's buffers is now dropped. */
+        hsnic_rx_kick(s);
+    }
 }
 
 /* ---- TX ---- */
@@ -370,31 +560,136 @@ static void hsnic_tx_free_frag(void *opaque, void *base, size_t len)
     /* Fragments point into s->tx_buf: nothing to unmap. */
 }
 
+/* RFC 1624: update a 16-bit ones' complement checksum for one word. */
+static void hsnic_csum_replace16(uint8_t *csum, uint16_t old, uint16_t new)
+{
+    uint32_t sum = (uint16_t)~lduw_be_p(csum) + (uint16_t)~old + new;
+
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    stw_be_p(csum, ~sum);
+}
+
+/*
+ * NetTxPkt clears FIN and PSH in every TCP segment it cuts; the frame's
+ * last segment must carry them, as the guest's stack expects (a lost FIN
+ * costs a retransmission timeout). @iov is L2, L3, L4 header, payload.
+ */
+static void hsnic_tso_fix_last(HsnicState *s, const struct iovec *iov,
+                               int iovcnt)
+{
+    size_t payload;
+    uint8_t *th;
+    uint16_t old;
+
+    if (!s->tso_left || iovcnt < 3 || iov[2].iov_len < 20) {
+        return;
+    }
+    payload = iov_size(iov, iovcnt) - iov[0].iov_len - iov[1].iov_len -
+              iov[2].iov_len;
+    if (payload < s->tso_left) {
+        s->tso_left -= payload;
+        return;
+    }
+    s->tso_left = 0;
+    th = iov[2].iov_base;
+    old = lduw_be_p(th + 12);
+    th[13] |= s->tso_flags;
+    hsnic_csum_replace16(th + 16, old, lduw_be_p(th + 12));
+}
+
 static void hsnic_tx_sendv(void *opaque, const struct iovec *iov, int iovcnt,
                            const struct iovec *virt_iov, int virt_iovcnt)
 {
-    qemu_sendv_packet(opaque, iov, iovcnt);
+    HsnicState *s = opaque;
+    uint64_t *st = s->tx_qstat[s->tx_q];
+
+    hsnic_tso_fix_last(s, iov, iovcnt);
+    st[HSNIC_TXS_WIRE_PACKETS]++;
+    st[HSNIC_TXS_WIRE_BYTES] += iov_size(iov, iovcnt);
+    qemu_sendv_packet(qemu_get_queue(s->nic), iov, iovcnt);
 }
 
-static void hsnic_tx_send(HsnicState *s, unsigned q, uint32_t len)
+/* Send the assembled frame of @len bytes with the offloads of @cmd. */
+static uint16_t hsnic_tx_send(HsnicState *s, unsigned q, uint32_t len,
+                              uint32_t cmd)
 {
-    NetClientState *nc = qemu_get_queue(s->nic);
+    bool tso = cmd & HSNIC_TXD_TSO;
+    bool csum = cmd & (HSNIC_TXD_CSUM | HSNIC_TXD_TSO);
+    uint32_t mss = (cmd & HSNIC_TXD_MSS_MASK) >> HSNIC_TXD_MSS_SHIFT;
+    uint16_t status = HSNIC_TX_OK;
+    struct virtio_net_hdr *vhdr;
+    uint8_t gso;
 
+    s->tx_q = q;
+    s->tso_left = 0;
     net_tx_pkt_add_raw_fragment(s->tx_pkt, s->tx_buf, len);
-    if (net_tx_pkt_parse(s->tx_pkt)) {
-        net_tx_pkt_send_custom(s->tx_pkt, false, hsnic_tx_sendv, nc);
-    } else {
-        /* NetTxPkt rejects e.g. truncated IP headers: send the bytes as-is. */
-        trace_hsnic_tx_raw(q, len);
-        qemu_send_packet(nc, s->tx_buf, len);
+    if (!net_tx_pkt_parse(s->tx_pkt)) {
+        if (csum) {
+            /* Offloads need headers the device can find. */
+            trace_hsnic_err_tx_offload(q, len, cmd, "headers not parsed");
+            hsnic_guest_error(s, "tx queue %u: offload requested on a "
+                              "frame without parsable headers", q);
+            status = HSNIC_TX_ERR_OFFLOAD;
+        } else {
+            /* e.g. truncated IP headers: send the bytes as they are */
+            trace_hsnic_tx_raw(q, len);
+            hsnic_tx_sendv(s, &(struct iovec) { s->tx_buf, len }, 1,
+                           NULL, 0);
+        }
+        goto out;
     }
+    if (tso && mss < HSNIC_TSO_MIN_MSS) {
+        trace_hsnic_err_tx_offload(q, len, cmd, "MSS too small");
+        hsnic_guest_error(s, "tx queue %u: TSO with MSS %u", q, mss);
+        status = HSNIC_TX_ERR_OFFLOAD;
+        goto out;
+    }
+    if (csum && !net_tx_pkt_build_vheader(s->tx_pkt, tso, true, mss)) {
+        trace_hsnic_err_tx_offload(q, len, cmd, "no L4 header");
+        hsnic_guest_error(s, "tx queue %u: offload on a frame without a "
+                          "complete TCP/UDP header", q);
+        status = HSNIC_TX_ERR_OFFLOAD;
+        goto out;
+    }
+    if (tso) {
+        vhdr = net_tx_pkt_get_vhdr(s->tx_pkt);
+        gso = vhdr->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+        if (gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
+            gso != VIRTIO_NET_HDR_GSO_TCPV6) {
+            trace_hsnic_err_tx_offload(q, len, cmd, "TSO on a non-TCP frame");
+            hsnic_guest_error(s, "tx queue %u: TSO on a frame that is not "
+                              "TCP over IP", q);
+            status = HSNIC_TX_ERR_OFFLOAD;
+            goto out;
+        }
+        /* FIN and PSH belong on the last segment only (see above). */
+        if (vhdr->hdr_len < len && vhdr->csum_start + 14 <= len) {
+            s->tso_flags = s->tx_buf[vhdr->csum_start + 13] &
+                           (TH_FIN | TH_PUSH);
+            s->tso_left = s->tso_flags ? len - vhdr->hdr_len : 0;
+        }
+        s->tx_qstat[q][HSNIC_TXS_TSO]++;
+    } else if (csum) {
+        s->tx_qstat[q][HSNIC_TXS_CSUM]++;
+    }
+    /* The device does checksums and segmentation itself (no vnet header). */
+    if (!net_tx_pkt_send_custom(s->tx_pkt, false, hsnic_tx_sendv, s)) {
+        trace_hsnic_err_tx_offload(q, len, cmd, "segmentation failed");
+        hsnic_guest_error(s, "tx queue %u: cannot segment a %u byte frame",
+                          q, len);
+        status = HSNIC_TX_ERR_OFFLOAD;
+    }
+out:
     net_tx_pkt_reset(s->tx_pkt, hsnic_tx_free_frag, NULL);
+    return status;
 }
 
 static enum hsnic_err hsnic_tx_status_err(uint16_t status)
 {
     switch (status) {
     case HSNIC_TX_ERR_DESC:
+    case HSNIC_TX_ERR_OFFLOAD:
         return HSNIC_ERR_DESC;
     case HSNIC_TX_ERR_DMA:
         return HSNIC_ERR_DMA;
@@ -403,25 +698,36 @@ static enum hsnic_err hsnic_tx_status_err(uint16_t status)
     }
 }
 
+static bool hsnic_bus_master(HsnicState *s)
+{
+    return PCI_DEVICE(s)->config[PCI_COMMAND] & PCI_COMMAND_MASTER;
+}
+
+/* TX waits (descriptors stay posted) while DMA is not allowed. */
 static bool hsnic_tx_active(HsnicState *s, unsigned q)
 {
-    return hsnic_dev_enabled(s) && hsnic_queue_active(&s->txq[q]);
+    return hsnic_dev_enabled(s) && hsnic_bus_master(s) &&
+           hsnic_queue_active(&s->txq[q]);
 }
 
 /*
- * Transmit the complete frames between head and tail. A frame whose EOP
- * descriptor has not been posted yet is left alone until the next doorbell
- * (unless it fills the whole ring). At most ring_size - 1 descriptors are
- * posted, so the work per doorbell is bounded by the ring size.
+ * Transmit up to HSNIC_TX_BUDGET complete frames between head and tail;
+ * returns true when more are waiting. A frame whose EOP descriptor has
+ * not been posted yet is left alone until the next doorbell (unless it
+ * fills the whole ring). At most ring_size - 1 descriptors are posted, so
+ * the work per frame is bounded by the ring size.
  */
-static void hsnic_tx_process(HsnicState *s, unsigned q)
+static bool hsnic_tx_process(HsnicState *s, unsigned q)
 {
     HsnicQueue *r = &s->txq[q];
-    bool completed = false;
+    uint64_t *st = s->tx_qstat[q];
+    uint32_t completed = 0;
+    bool more = false;
+    unsigned budget = HSNIC_TX_BUDGET;
 
     if (s->tx_busy) {
         trace_hsnic_err_reentrant(q);
-        return;
+        return false;
     }
     s->tx_busy = true;
 
@@ -429,15 +735,24 @@ static void hsnic_tx_process(HsnicState *s, unsigned q)
         uint32_t idx = r->head;
         uint32_t ndesc = 0;
         uint32_t frame_len = 0;
+        uint32_t cmd = 0;
         uint16_t status = HSNIC_TX_OK;
         bool eop = false;
         struct hsnic_tx_cmpl cmpl;
 
+        if (!budget--) {
+            more = true;
+            break;
+        }
         while (!eop && idx != r->tail) {
             struct hsnic_tx_desc desc;
 
-            if (!hsnic_read_desc(s, q, false, idx, &desc)) {
+            if (!hsnic_read_desc(s, q, false, r->desc_addr, idx, &desc,
+                                 sizeof(desc))) {
                 goto out;
+            }
+            if (ndesc == 0) {
+                cmd = le32_to_cpu(desc.cmd);
             }
             if (status == HSNIC_TX_OK) {
                 status = hsnic_tx_copy(s, q, idx, &desc, &frame_len);
@@ -464,14 +779,14 @@ static void hsnic_tx_process(HsnicState *s, unsigned q)
             status = HSNIC_TX_ERR_LEN;
         }
         if (status == HSNIC_TX_OK) {
-            hsnic_tx_send(s, q, frame_len);
-            s->stats.tx_frames++;
-            s->stats.tx_bytes += frame_len;
+            status = hsnic_tx_send(s, q, frame_len, cmd);
         }
-        trace_hsnic_tx_frame(q, r->head, ndesc, frame_len, status);
-
-        if (status != HSNIC_TX_OK) {
-            s->stats.tx_errors++;
+        trace_hsnic_tx_frame(q, r->head, ndesc, frame_len, cmd, status);
+        if (status == HSNIC_TX_OK) {
+            st[HSNIC_TXS_PACKETS]++;
+            st[HSNIC_TXS_BYTES] += frame_len;
+        } else {
+            st[HSNIC_TXS_ERRORS]++;
             hsnic_latch_error(s, hsnic_tx_status_err(status), q, false);
         }
         if (!hsnic_tx_active(s, q)) {
@@ -481,45 +796,493 @@ static void hsnic_tx_process(HsnicState *s, unsigned q)
         memset(&cmpl, 0, sizeof(cmpl));
         cmpl.head = cpu_to_le32(idx);
         cmpl.status = cpu_to_le16(status);
-        if (!hsnic_write_cmpl(s, q, false, &cmpl,
-                              offsetof(struct hsnic_tx_cmpl, flags))) {
+        if (!hsnic_write_cmpl(s, q, false, &cmpl, sizeof(cmpl))) {
             break;
         }
         r->head = idx;
-        completed = true;
+        completed++;
     }
 out:
     s->tx_busy = false;
     if (completed) {
-        hsnic_irq_signal(s, HSNIC_VEC_QP(q));
+        hsnic_irq_signal(s, HSNIC_VEC_QP(q), completed);
+    }
+    return more;
+}
+
+static void hsnic_tx_bh(void *opaque)
+{
+    HsnicTxBhArg *arg = opaque;
+    HsnicState *s = arg->s;
+
+    if (hsnic_tx_process(s, arg->q)) {
+        /* Let the RX side and other queues run, then continue. */
+        qemu_bh_schedule(s->tx_bh[arg->q]);
     }
 }
 
-/* ---- RX ---- */
+/* ---- RX: classification ---- */
+
+/* Bytes 0..3 of an address field in register layout (byte 0 in 7:0). */
+static uint32_t hsnic_addr_word(const void *addr, unsigned n)
+{
+    return ldl_le_p((const uint8_t *)addr + 4 * n);
+}
+
+static bool hsnic_rule_addr_match(const uint32_t *val, const uint32_t *mask,
+                                  const void *addr, unsigned words)
+{
+    unsigned n;
+
+    for (n = 0; n < words; n++) {
+        if ((hsnic_addr_word(addr, n) & mask[n]) != (val[n] & mask[n])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Does flow rule @rule match the frame parsed into s->rx_pkt? */
+static bool hsnic_rule_match(HsnicState *s, const HsnicRule *rule,
+                             const uint8_t *buf, size_t size)
+{
+    unsigned flow = (rule->ctrl & HSNIC_RULE_FLOW_MASK) >>
+                    HSNIC_RULE_FLOW_SHIFT;
+    bool hasip4, hasip6, v6, need_l4 = true;
+    EthL4HdrProto l4;
+    const void *src, *dst;
+    uint8_t proto;
+    unsigned words;
+
+    net_rx_pkt_get_protocols(s->rx_pkt, &hasip4, &hasip6, &l4);
+    switch (flow) {
+    case HSNIC_FLOW_TCP4:
+    case HSNIC_FLOW_UDP4:
+    case HSNIC_FLOW_IP4:
+        v6 = false;
+        break;
+    case HSNIC_FLOW_TCP6:
+    case HSNIC_FLOW_UDP6:
+    case HSNIC_FLOW_IP6:
+        v6 = true;
+        break;
+    default:
+        return false;   /* checked when the rule was written */
+    }
+    if (v6 ? !hasip6 : !hasip4) {
+        return false;
+    }
+    if (v6) {
+        eth_ip6_hdr_info *ip6 = net_rx_pkt_get_ip6_info(s->rx_pkt);
+
+        src = &ip6->ip6_hdr.ip6_src;
+        dst = &ip6->ip6_hdr.ip6_dst;
+        proto = ip6->l4proto;
+        words = 4;
+    } else {
+        eth_ip4_hdr_info *ip4 = net_rx_pkt_get_ip4_info(s->rx_pkt);
+
+        src = &ip4->ip4_hdr.ip_src;
+        dst = &ip4->ip4_hdr.ip_dst;
+        proto = ip4->ip4_hdr.ip_p;
+        words = 1;
+    }
+
+    switch (flow) {
+    case HSNIC_FLOW_TCP4:
+    case HSNIC_FLOW_TCP6:
+        if (l4 != ETH_L4_HDR_PROTO_TCP) {
+            return false;
+        }
+        break;
+    case HSNIC_FLOW_UDP4:
+    case HSNIC_FLOW_UDP6:
+        if (l4 != ETH_L4_HDR_PROTO_UDP) {
+            return false;
+        }
+        break;
+    default: {
+        uint8_t pval = (rule->proto & HSNIC_RULE_PROTO_VAL_MASK) >>
+                       HSNIC_RULE_PROTO_VAL_SHIFT;
+        uint8_t pmsk = (rule->proto & HSNIC_RULE_PROTO_MSK_MASK) >>
+                       HSNIC_RULE_PROTO_MSK_SHIFT;
+
+        if ((proto & pmsk) != (pval & pmsk)) {
+            return false;
+        }
+        need_l4 = false;
+        break;
+    }
+    }
+
+    if (!hsnic_rule_addr_match(rule->src, rule->src_mask, src, words) ||
+        !hsnic_rule_addr_match(rule->dst, rule->dst_mask, dst, words)) {
+        return false;
+    }
+    if (need_l4 && rule->ports_mask) {
+        size_t off = net_rx_pkt_get_l4_hdr_offset(s->rx_pkt);
+        uint32_t ports;
+
+        /* The L4 header was parsed, so both ports are inside the frame. */
+        if (off + 4 > size) {
+            return false;
+        }
+        ports = lduw_be_p(buf + off) << HSNIC_RULE_SPORT_SHIFT |
+                lduw_be_p(buf + off + 2) << HSNIC_RULE_DPORT_SHIFT;
+        if ((ports & rule->ports_mask) !=
+            (rule->ports & rule->ports_mask)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* XOR @n bytes of @b into @a (the symmetric input transformation). */
+static void hsnic_xor_into(uint8_t *a, const uint8_t *b, size_t n)
+{
+    while (n--) {
+        *a++ ^= *b++;
+    }
+}
+
+/* RSS over context @ctx: sets queue (relative), hash and type. */
+static void hsnic_rss(HsnicState *s, unsigned ctx, const uint8_t *buf,
+                      size_t size, HsnicRxDecision *dec)
+{
+    HsnicRss *rss = &s->rss[ctx];
+    uint8_t src[16], dst[16], sport[2] = { 0 }, dport[2] = { 0 };
+    uint8_t input[36];
+    size_t alen, len = 0;
+    bool hasip4, hasip6, ports = false;
+    EthL4HdrProto l4;
+    unsigned ftype, rtype;
+    uint32_t f, hash = 0;
+    net_toeplitz_key key;
+
+    dec->queue = 0;
+    if (!(rss->ctrl & HSNIC_RSS_CTRL_ENABLE)) {
+        return;
+    }
+    net_rx_pkt_get_protocols(s->rx_pkt, &hasip4, &hasip6, &l4);
+    if (hasip4) {
+        eth_ip4_hdr_info *ip4 = net_rx_pkt_get_ip4_info(s->rx_pkt);
+
+        alen = 4;
+        memcpy(src, &ip4->ip4_hdr.ip_src, alen);
+        memcpy(dst, &ip4->ip4_hdr.ip_dst, alen);
+        ftype = l4 == ETH_L4_HDR_PROTO_TCP ? HSNIC_RSS_FT_TCP4 :
+                l4 == ETH_L4_HDR_PROTO_UDP ? HSNIC_RSS_FT_UDP4 :
+                HSNIC_RSS_FT_IP4;
+    } else if (hasip6) {
+        eth_ip6_hdr_info *ip6 = net_rx_pkt_get_ip6_info(s->rx_pkt);
+
+        alen = 16;
+        memcpy(src, &ip6->ip6_hdr.ip6_src, alen);
+        memcpy(dst, &ip6->ip6_hdr.ip6_dst, alen);
+        ftype = l4 == ETH_L4_HDR_PROTO_TCP ? HSNIC_RSS_FT_TCP6 :
+                l4 == ETH_L4_HDR_PROTO_UDP ? HSNIC_RSS_FT_UDP6 :
+                HSNIC_RSS_FT_IP6;
+    } else {
+        dec->queue = rss->indir[0];
+        return;
+    }
+    f = (rss->fields & HSNIC_RSS_FIELDS_MASK(ftype)) >>
+        HSNIC_RSS_FIELDS_SHIFT(ftype);
+    if (l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP) {
+        size_t off = net_rx_pkt_get_l4_hdr_offset(s->rx_pkt);
+
+        /* The L4 header was parsed, so both ports are in the frame. */
+        if (off + 4 <= size) {
+            memcpy(sport, buf + off, 2);
+            memcpy(dport, buf + off + 2, 2);
+            ports = true;
+        }
+    }
+    if (!ports) {
+        f &= HSNIC_RSS_SRC_IP | HSNIC_RSS_DST_IP;
+    }
+    if (rss->ctrl & HSNIC_RSS_CTRL_SYM_XOR) {
+        hsnic_xor_into(src, dst, alen);
+        memcpy(dst, src, alen);
+        hsnic_xor_into(sport, dport, 2);
+        memcpy(dport, sport, 2);
+    }
+    if (f & HSNIC_RSS_SRC_IP) {
+        memcpy(input + len, src, alen);
+        len += alen;
+    }
+    if (f & HSNIC_RSS_DST_IP) {
+        memcpy(input + len, dst, alen);
+        len += alen;
+    }
+    if (f & HSNIC_RSS_SRC_PORT) {
+        memcpy(input + len, sport, 2);
+        len += 2;
+    }
+    if (f & HSNIC_RSS_DST_PORT) {
+        memcpy(input + len, dport, 2);
+        len += 2;
+    }
+    if (!len) {
+        dec->queue = rss->indir[0];
+        return;
+    }
+
+    if (f & (HSNIC_RSS_SRC_PORT | HSNIC_RSS_DST_PORT)) {
+        rtype = ftype == HSNIC_RSS_FT_TCP4 ? HSNIC_RSS_TYPE_TCPV4 :
+                ftype == HSNIC_RSS_FT_UDP4 ? HSNIC_RSS_TYPE_UDPV4 :
+                ftype == HSNIC_RSS_FT_TCP6 ? HSNIC_RSS_TYPE_TCPV6 :
+                HSNIC_RSS_TYPE_UDPV6;
+    } else {
+        rtype = hasip4 ? HSNIC_RSS_TYPE_IPV4 : HSNIC_RSS_TYPE_IPV6;
+    }
+    net_toeplitz_key_init(&key, rss->key);
+    net_toeplitz_add(&hash, input, len, &key);
+    dec->rss_hash = hash;
+    dec->rss_type = rtype;
+    dec->flags |= HSNIC_RXC_RSS;
+    dec->queue = rss->indir[hash % HSNIC_RSS_INDIR_SIZE];
+}
+
+/* Flow rules first, in index order, then RSS context 0. */
+static void hsnic_rx_classify(HsnicState *s, const uint8_t *buf, size_t size,
+                              HsnicRxDecision *dec)
+{
+    unsigned i;
+
+    memset(dec, 0, sizeof(*dec));
+    for (i = 0; i < HSNIC_NUM_RULES; i++) {
+        const HsnicRule *rule = &s->rules[i];
+        unsigned action, dq, ctx;
+
+        if (!(rule->ctrl & HSNIC_RULE_VALID) ||
+            !hsnic_rule_match(s, rule, buf, size)) {
+            continue;
+        }
+        action = (rule->ctrl & HSNIC_RULE_ACTION_MASK) >>
+                 HSNIC_RULE_ACTION_SHIFT;
+        dq = (rule->dest & HSNIC_RULE_QUEUE_MASK) >> HSNIC_RULE_QUEUE_SHIFT;
+        ctx = (rule->dest & HSNIC_RULE_CTX_MASK) >> HSNIC_RULE_CTX_SHIFT;
+        dec->flags |= HSNIC_RXC_RULE;
+        dec->rule = i;
+        trace_hsnic_rx_rule(i, action, dq, ctx);
+        switch (action) {
+        case HSNIC_ACTION_QUEUE:
+            dec->queue = dq;
+            return;
+        case HSNIC_ACTION_RSS:
+            /* checked when the rule was written */
+            hsnic_rss(s, ctx < HSNIC_RSS_CTX_NUM ? ctx : 0, buf, size, dec);
+            dec->queue += dq;
+            return;
+        default:
+            dec->drop = true;
+            return;
+        }
+    }
+    hsnic_rss(s, 0, buf, size, dec);
+}
+
+/* ---- RX: placement and delivery ---- */
+
+static void hsnic_rx_layout(HsnicState *s, const HsnicQueue *r, size_t size,
+                            HsnicRxLayout *lay)
+{
+    bool hasip4, hasip6, frag = false;
+    EthL4HdrProto l4;
+    size_t hlen;
+
+    memset(lay, 0, sizeof(*lay));
+    if (!(r->ctrl & HSNIC_RXQ_CTRL_HDS)) {
+        lay->reason = HSNIC_HDS_OFF;
+        lay->pay_bytes = size;
+        goto bufs;
+    }
+
+    lay->flags = HSNIC_RXC_HDR;
+    net_rx_pkt_get_protocols(s->rx_pkt, &hasip4, &hasip6, &l4);
+    if (hasip4) {
+        frag = net_rx_pkt_get_ip4_info(s->rx_pkt)->fragment;
+    } else if (hasip6) {
+        frag = net_rx_pkt_get_ip6_info(s->rx_pkt)->fragment;
+    }
+    if (!frag && (l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP)) {
+        hlen = net_rx_pkt_get_l5_hdr_offset(s->rx_pkt);
+        lay->hlen = hlen;
+        if (hlen > r->hdr_buf_len || hlen > size) {
+            lay->flags |= HSNIC_RXC_HDR_OVF;
+            lay->reason = HSNIC_HDS_HDR_OVF;
+            lay->pay_bytes = size;
+        } else if (size - hlen <= r->hds_thresh && size <= r->hdr_buf_len) {
+            lay->reason = HSNIC_HDS_THRESH;
+            lay->hdr_bytes = size;
+        } else {
+            lay->flags |= HSNIC_RXC_SPLIT;
+            lay->reason = HSNIC_HDS_SPLIT;
+            lay->hdr_bytes = hlen;
+            lay->pay_bytes = size - hlen;
+        }
+    } else {
+        lay->reason = frag ? HSNIC_HDS_IP_FRAG : HSNIC_HDS_NO_L4;
+        lay->hdr_bytes = MIN(size, r->hdr_buf_len);
+        lay->pay_bytes = size - lay->hdr_bytes;
+    }
+bufs:
+    lay->nbufs = DIV_ROUND_UP(lay->pay_bytes, r->buf_len);
+}
+
+static uint32_t hsnic_rx_csum_flags(HsnicState *s)
+{
+    bool hasip4, hasip6, valid;
+    EthL4HdrProto l4;
+    uint32_t flags = 0;
+
+    net_rx_pkt_get_protocols(s->rx_pkt, &hasip4, &hasip6, &l4);
+    if (hasip4 && net_rx_pkt_validate_l3_csum(s->rx_pkt, &valid)) {
+        flags |= valid ? HSNIC_RXC_L3_CSUM_OK : HSNIC_RXC_CSUM_BAD;
+    }
+    if ((l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP) &&
+        net_rx_pkt_validate_l4_csum(s->rx_pkt, &valid)) {
+        flags |= valid ? HSNIC_RXC_L4_CSUM_OK : HSNIC_RXC_CSUM_BAD;
+    }
+    return flags;
+}
+
+static ssize_t hsnic_rx_drop(HsnicState *s, size_t size, int dstat,
+                             const char *why)
+{
+    trace_hsnic_rx_drop(size, why);
+    if (dstat >= 0) {
+        s->dstat[dstat]++;
+    }
+    return size;
+}
+
+/*
+ * Write one frame into RX queue @q. Returns 0, and the net layer keeps
+ * the frame queued, when the queue has too few buffers posted.
+ */
+static ssize_t hsnic_rx_deliver(HsnicState *s, unsigned q,
+                                const uint8_t *buf, size_t size,
+                                const HsnicRxDecision *dec)
+{
+    PCIDevice *d = PCI_DEVICE(s);
+    HsnicQueue *r = &s->rxq[q];
+    uint64_t *st = s->rx_qstat[q];
+    struct hsnic_rx_desc hdesc;
+    struct hsnic_rx_cmpl cmpl;
+    HsnicRxLayout lay;
+    uint32_t flags, info, i, idx;
+    size_t off;
+
+    hsnic_rx_layout(s, r, size, &lay);
+    if (lay.nbufs > r->ring_size - 1 || lay.nbufs > HSNIC_RX_MAX_BUFS) {
+        st[HSNIC_RXS_DROP_NOBUF]++;
+        return hsnic_rx_drop(s, size, -1, "larger than the ring");
+    }
+    if ((lay.flags & HSNIC_RXC_HDR) && hsnic_hdr_posted(r) < 1) {
+        trace_hsnic_rx_wait_buffers(q, size, hsnic_hdr_posted(r), "header");
+        st[HSNIC_RXS_WAIT_BUF]++;
+        return 0;
+    }
+    if (hsnic_ring_posted(r) < lay.nbufs) {
+        trace_hsnic_rx_wait_buffers(q, size, hsnic_ring_posted(r), "payload");
+        st[HSNIC_RXS_WAIT_BUF]++;
+        return 0;
+    }
+
+    /* Local copies of every descriptor the frame uses. */
+    if ((lay.flags & HSNIC_RXC_HDR) &&
+        !hsnic_read_desc(s, q, true, r->hdr_addr, r->hdr_head, &hdesc,
+                         sizeof(hdesc))) {
+        return hsnic_rx_drop(s, size, -1, "queue error");
+    }
+    for (i = 0, idx = r->head; i < lay.nbufs; i++) {
+        if (!hsnic_read_desc(s, q, true, r->desc_addr, idx, &s->rx_desc[i],
+                             sizeof(s->rx_desc[i]))) {
+            return hsnic_rx_drop(s, size, -1, "queue error");
+        }
+        idx = hsnic_ring_next(r, idx);
+    }
+
+    /* The data: header buffer first, then the payload buffers. */
+    if (lay.hdr_bytes &&
+        pci_dma_write(d, le64_to_cpu(hdesc.addr), buf, lay.hdr_bytes)) {
+        trace_hsnic_err_ring_dma(q, "rx", "header buffer write",
+                                 le64_to_cpu(hdesc.addr));
+        hsnic_queue_error(s, q, true, HSNIC_ERR_DMA);
+        return hsnic_rx_drop(s, size, -1, "queue error");
+    }
+    off = lay.hdr_bytes;
+    for (i = 0; i < lay.nbufs; i++) {
+        uint64_t addr = le64_to_cpu(s->rx_desc[i].addr);
+        size_t chunk = MIN(size - off, r->buf_len);
+
+        if (pci_dma_write(d, addr, buf + off, chunk)) {
+            trace_hsnic_err_ring_dma(q, "rx", "buffer write", addr);
+            hsnic_queue_error(s, q, true, HSNIC_ERR_DMA);
+            return hsnic_rx_drop(s, size, -1, "queue error");
+        }
+        off += chunk;
+    }
+
+    flags = lay.flags | dec->flags | hsnic_rx_csum_flags(s);
+    info = (lay.reason << HSNIC_RXI_HDS_SHIFT) & HSNIC_RXI_HDS_MASK;
+    info |= (dec->rss_type << HSNIC_RXI_RSS_TYPE_SHIFT) &
+            HSNIC_RXI_RSS_TYPE_MASK;
+    if (dec->flags & HSNIC_RXC_RULE) {
+        info |= (dec->rule << HSNIC_RXI_RULE_SHIFT) & HSNIC_RXI_RULE_MASK;
+    }
+    memset(&cmpl, 0, sizeof(cmpl));
+    cmpl.flags = cpu_to_le32(flags);
+    cmpl.hdr_idx = cpu_to_le16((flags & HSNIC_RXC_HDR) ? r->hdr_head : 0);
+    cmpl.hdr_len = cpu_to_le16(lay.hdr_bytes);
+    cmpl.pay_idx = cpu_to_le16(r->head);
+    cmpl.pay_nbufs = cpu_to_le16(lay.nbufs);
+    cmpl.pay_len = cpu_to_le32(lay.pay_bytes);
+    cmpl.rss_hash = cpu_to_le32(dec->rss_hash);
+    cmpl.info = cpu_to_le16(info);
+    cmpl.hlen = cpu_to_le16(lay.hlen);
+    if (!hsnic_write_cmpl(s, q, true, &cmpl, sizeof(cmpl))) {
+        return hsnic_rx_drop(s, size, -1, "queue error");
+    }
+
+    trace_hsnic_rx_frame(q, r->head, lay.nbufs, size, lay.hdr_bytes,
+                         lay.reason, flags);
+    if (flags & HSNIC_RXC_HDR) {
+        r->hdr_head = hsnic_ring_next(r, r->hdr_head);
+    }
+    r->head = hsnic_ring_add(r, r->head, lay.nbufs);
+    st[HSNIC_RXS_PACKETS]++;
+    st[HSNIC_RXS_BYTES] += size;
+    if (flags & HSNIC_RXC_SPLIT) {
+        st[HSNIC_RXS_HDS_SPLIT]++;
+    } else if (flags & HSNIC_RXC_HDR) {
+        st[HSNIC_RXS_HDS_NOSPLIT]++;
+    }
+    if (flags & HSNIC_RXC_HDR_OVF) {
+        st[HSNIC_RXS_HDR_OVF]++;
+    }
+    if (flags & HSNIC_RXC_L4_CSUM_OK) {
+        st[HSNIC_RXS_CSUM_OK]++;
+    }
+    if (flags & HSNIC_RXC_CSUM_BAD) {
+        st[HSNIC_RXS_CSUM_BAD]++;
+    }
+    hsnic_irq_signal(s, HSNIC_VEC_QP(q), 1);
+    return size;
+}
 
 static bool hsnic_rx_ready(HsnicState *s)
 {
-    PCIDevice *d = PCI_DEVICE(s);
-
-    return hsnic_dev_enabled(s) && hsnic_queue_active(&s->rxq[0]) &&
-           (d->config[PCI_COMMAND] & PCI_COMMAND_MASTER);
+    return hsnic_dev_enabled(s) && hsnic_bus_master(s);
 }
 
 static bool hsnic_can_receive(NetClientState *nc)
 {
     HsnicState *s = qemu_get_nic_opaque(nc);
 
-    return !nc->link_down && hsnic_rx_ready(s) &&
-           hsnic_ring_posted(&s->rxq[0]) > 0;
-}
-
-static void hsnic_rx_kick(HsnicState *s)
-{
-    NetClientState *nc = qemu_get_queue(s->nic);
-
-    if (hsnic_can_receive(nc)) {
-        qemu_flush_queued_packets(nc);
-    }
+    return !nc->link_down && hsnic_rx_ready(s);
 }
 
 static bool hsnic_rx_accept(HsnicState *s, const uint8_t *dst)
@@ -536,110 +1299,53 @@ static bool hsnic_rx_accept(HsnicState *s, const uint8_t *dst)
     return !memcmp(dst, s->conf.macaddr.a, ETH_ALEN);
 }
 
-static ssize_t hsnic_rx_drop(HsnicState *s, size_t size, const char *why)
-{
-    trace_hsnic_rx_drop(size, why);
-    s->stats.rx_dropped++;
-    return size;
-}
-
-/*
- * Receive one frame into RX queue 0 (no RSS yet). Returns 0, and QEMU
- * queues the frame, when not enough buffers are posted for all of it.
- */
 static ssize_t hsnic_receive(NetClientState *nc, const uint8_t *buf,
                              size_t size)
 {
     HsnicState *s = qemu_get_nic_opaque(nc);
-    PCIDevice *d = PCI_DEVICE(s);
-    const unsigned q = 0;
-    HsnicQueue *r = &s->rxq[q];
-    uint32_t posted, nbuf = 0, idx, i;
-    size_t room = 0, off = 0;
+    HsnicRxDecision dec;
 
     if (!hsnic_rx_ready(s)) {
         return 0;
     }
     if (size < ETH_HLEN) {
-        return hsnic_rx_drop(s, size, "runt");
+        return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_RUNT, "runt");
     }
     if (size > HSNIC_MAX_FRAME) {
-        return hsnic_rx_drop(s, size, "oversize");
+        return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_OVERSIZE, "oversize");
     }
     if (!hsnic_rx_accept(s, buf)) {
-        trace_hsnic_rx_drop(size, "filtered");
-        s->stats.rx_filtered++;
-        return size;
+        return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_FILTERED, "filtered");
     }
 
-    /* Gather local copies of enough descriptors for the whole frame. */
-    posted = hsnic_ring_posted(r);
-    idx = r->head;
-    while (room < size) {
-        uint32_t len;
-
-        if (nbuf == posted || nbuf == ARRAY_SIZE(s->rx_desc)) {
-            if (posted == r->ring_size - 1) {
-                /* Even a full ring cannot hold it: do not stall the queue */
-                return hsnic_rx_drop(s, size, "larger than the ring");
-            }
-            trace_hsnic_rx_wait_buffers(q, size, posted);
-            return 0;
-        }
-        if (!hsnic_read_desc(s, q, true, idx, &s->rx_desc[nbuf])) {
-            return hsnic_rx_drop(s, size, "queue error");
-        }
-        len = le32_to_cpu(s->rx_desc[nbuf].len);
-        if (len < HSNIC_MIN_RX_BUF || len > HSNIC_MAX_FRAME) {
-            trace_hsnic_err_rx_desc(q, idx, len);
-            hsnic_queue_error(s, q, true, HSNIC_ERR_DESC);
-            return hsnic_rx_drop(s, size, "queue error");
-        }
-        room += len;
-        nbuf++;
-        idx = hsnic_ring_next(r, idx);
+    net_rx_pkt_set_packet_type(s->rx_pkt,
+                               get_eth_packet_type(PKT_GET_ETH_HDR(buf)));
+    net_rx_pkt_attach_data(s->rx_pkt, buf, size, false);
+    hsnic_rx_classify(s, buf, size, &dec);
+    if (dec.drop) {
+        return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_RULE_DROP, "flow rule");
     }
-
-    for (i = 0; i < nbuf; i++) {
-        uint64_t addr = le64_to_cpu(s->rx_desc[i].addr);
-        size_t chunk = MIN(size - off, le32_to_cpu(s->rx_desc[i].len));
-
-        if (pci_dma_write(d, addr, buf + off, chunk)) {
-            trace_hsnic_err_ring_dma(q, "rx", "buffer write", addr);
-            hsnic_queue_error(s, q, true, HSNIC_ERR_DMA);
-            return hsnic_rx_drop(s, size, "queue error");
-        }
-        off += chunk;
+    if (dec.queue >= s->num_qp) {
+        /* An indirection entry or rule past the last queue pair. */
+        return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_NO_QUEUE,
+                             "no such queue");
     }
-
-    idx = r->head;
-    off = 0;
-    for (i = 0; i < nbuf; i++) {
-        struct hsnic_rx_cmpl cmpl = { 0 };
-        size_t chunk = MIN(size - off, le32_to_cpu(s->rx_desc[i].len));
-        uint32_t flags = 0;
-
-        off += chunk;
-        if (i == nbuf - 1) {
-            flags |= HSNIC_RXC_EOP;
-            cmpl.frame_len = cpu_to_le32(size);
-        }
-        cmpl.desc_idx = cpu_to_le16(idx);
-        cmpl.buf_len = cpu_to_le16(chunk);
-        cmpl.flags = cpu_to_le32(flags);
-        if (!hsnic_write_cmpl(s, q, true, &cmpl,
-                              offsetof(struct hsnic_rx_cmpl, flags))) {
-            return hsnic_rx_drop(s, size, "queue error");
-        }
-        idx = hsnic_ring_next(r, idx);
+    if (!hsnic_queue_active(&s->rxq[dec.queue])) {
+        s->rx_qstat[dec.queue][HSNIC_RXS_DROP_DOWN]++;
+        return hsnic_rx_drop(s, size, -1, "queue disabled");
     }
+    return hsnic_rx_deliver(s, dec.queue, buf, size, &dec);
+}
 
-    trace_hsnic_rx_frame(q, r->head, nbuf, size);
-    r->head = idx;
-    s->stats.rx_frames++;
-    s->stats.rx_bytes += size;
-    hsnic_irq_signal(s, HSNIC_VEC_QP(q));
-    return size;
+/* Buffers were posted or a queue went down: retry the held frame. */
+static void hsnic_rx_bh(void *opaque)
+{
+    HsnicState *s = opaque;
+    NetClientState *nc = qemu_get_queue(s->nic);
+
+    if (hsnic_can_receive(nc)) {
+        qemu_flush_queued_packets(nc);
+    }
 }
 
 static void hsnic_set_link_status(NetClientState *nc)
@@ -661,6 +1367,24 @@ static NetClientInfo hsnic_net_info = {
 
 /* ---- Reset ---- */
 
+static void hsnic_rss_defaults(HsnicState *s)
+{
+    /* A fixed key, so that hashes are reproducible across runs. */
+    static const uint8_t key[HSNIC_RSS_KEY_SIZE] = {
+        0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2,
+        0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
+        0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+        0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c,
+        0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+    };
+    unsigned c;
+
+    for (c = 0; c < HSNIC_RSS_CTX_NUM; c++) {
+        memset(&s->rss[c], 0, sizeof(s->rss[c]));
+        memcpy(s->rss[c].key, key, sizeof(key));
+    }
+}
+
 static void hsnic_core_reset(HsnicState *s, const char *why)
 {
     PCIDevice *d = PCI_DEVICE(s);
@@ -672,11 +1396,25 @@ static void hsnic_core_reset(HsnicState *s, const char *why)
     s->evt_mask = 0;
     s->rx_mode = HSNIC_RX_MODE_RESET;
     s->err_code = 0;
-    memset(s->irq_armed, 0, sizeof(s->irq_armed));
-    memset(s->irq_pending, 0, sizeof(s->irq_pending));
+    s->stat_latch = 0;
+    for (v = 0; v < HSNIC_NUM_VEC_MAX; v++) {
+        HsnicVector *vec = &s->vec[v];
+
+        vec->armed = false;
+        vec->pending = false;
+        vec->npending = 0;
+        vec->mod = 0;
+        if (vec->timer) {
+            timer_del(vec->timer);
+        }
+    }
     memset(s->txq, 0, sizeof(s->txq));
     memset(s->rxq, 0, sizeof(s->rxq));
-    memset(&s->stats, 0, sizeof(s->stats));
+    memset(s->rules, 0, sizeof(s->rules));
+    hsnic_rss_defaults(s);
+    memset(s->dstat, 0, sizeof(s->dstat));
+    memset(s->rx_qstat, 0, sizeof(s->rx_qstat));
+    memset(s->tx_qstat, 0, sizeof(s->tx_qstat));
     if (msix_present(d)) {
         for (v = 0; v < HSNIC_VEC_QP(s->num_qp); v++) {
             msix_clr_pending(d, v);
@@ -689,30 +1427,30 @@ static void hsnic_core_reset(HsnicState *s, const char *why)
 static bool hsnic_decode_queue(HsnicState *s, hwaddr addr,
                                unsigned *q, bool *rx, hwaddr *reg)
 {
-    hwaddr base;
-
     if (addr >= HSNIC_TXQ_BASE && addr < HSNIC_TXQ_REG(s->num_qp, 0)) {
-        base = HSNIC_TXQ_BASE;
         *rx = false;
-    } else if (addr >= HSNIC_RXQ_BASE &&
-               addr < HSNIC_RXQ_REG(s->num_qp, 0)) {
-        base = HSNIC_RXQ_BASE;
-        *rx = true;
-    } else {
-        return false;
+        *q = (addr - HSNIC_TXQ_BASE) / HSNIC_TXQ_STRIDE;
+        *reg = (addr - HSNIC_TXQ_BASE) % HSNIC_TXQ_STRIDE;
+        return true;
     }
-    *q = (addr - base) / HSNIC_Q_STRIDE;
-    *reg = (addr - base) % HSNIC_Q_STRIDE;
-    return true;
+    if (addr >= HSNIC_RXQ_BASE && addr < HSNIC_RXQ_REG(s->num_qp, 0)) {
+        *rx = true;
+        *q = (addr - HSNIC_RXQ_BASE) / HSNIC_RXQ_STRIDE;
+        *reg = (addr - HSNIC_RXQ_BASE) % HSNIC_RXQ_STRIDE;
+        return true;
+    }
+    return false;
 }
 
-static bool hsnic_decode_irq(HsnicState *s, hwaddr addr, unsigned *vector)
+/* IRQ_CTRL and IRQ_MOD exist for the queue vectors (>= 1) only. */
+static bool hsnic_decode_irq(HsnicState *s, hwaddr addr, hwaddr base,
+                             unsigned *vector)
 {
-    if (addr < HSNIC_REG_IRQ_CTRL(HSNIC_VEC_QP(0)) ||
-        addr >= HSNIC_REG_IRQ_CTRL(HSNIC_VEC_QP(s->num_qp))) {
+    if (addr < base + 4 * HSNIC_VEC_QP(0) ||
+        addr >= base + 4 * HSNIC_VEC_QP(s->num_qp)) {
         return false;
     }
-    *vector = (addr - HSNIC_REG_IRQ_CTRL(0)) / 4;
+    *vector = (addr - base) / 4;
     return true;
 }
 
@@ -724,51 +1462,91 @@ static bool hsnic_queue_read(HsnicState *s, unsigned q, bool rx, hwaddr reg,
     switch (reg) {
     case HSNIC_Q_DESC_LO:
         *val = extract64(r->desc_addr, 0, 32);
-        break;
+        return true;
     case HSNIC_Q_DESC_HI:
         *val = extract64(r->desc_addr, 32, 32);
-        break;
+        return true;
     case HSNIC_Q_CMPL_LO:
         *val = extract64(r->cmpl_addr, 0, 32);
-        break;
+        return true;
     case HSNIC_Q_CMPL_HI:
         *val = extract64(r->cmpl_addr, 32, 32);
-        break;
+        return true;
     case HSNIC_Q_RING_SIZE:
         *val = r->ring_size;
-        break;
+        return true;
     case HSNIC_Q_CTRL:
         *val = r->ctrl;
-        break;
+        return true;
     case HSNIC_Q_STATUS:
         *val = r->status;
-        break;
+        return true;
     case HSNIC_Q_HEAD:
         *val = r->head;
-        break;
+        return true;
     case HSNIC_Q_TAIL:
         *val = r->tail;
-        break;
+        return true;
     case HSNIC_Q_CMPL_IDX:
         *val = r->cmpl_idx;
-        break;
-    default:
+        return true;
+    }
+    if (!rx) {
         return false;
     }
-    return true;
+    switch (reg) {
+    case HSNIC_RXQ_HDR_LO:
+        *val = extract64(r->hdr_addr, 0, 32);
+        return true;
+    case HSNIC_RXQ_HDR_HI:
+        *val = extract64(r->hdr_addr, 32, 32);
+        return true;
+    case HSNIC_RXQ_HDR_HEAD:
+        *val = r->hdr_head;
+        return true;
+    case HSNIC_RXQ_HDR_TAIL:
+        *val = r->hdr_tail;
+        return true;
+    case HSNIC_RXQ_BUF_LEN:
+        *val = r->buf_len;
+        return true;
+    case HSNIC_RXQ_HDR_BUF_LEN:
+        *val = r->hdr_buf_len;
+        return true;
+    case HSNIC_RXQ_HDS_THRESH:
+        *val = r->hds_thresh;
+        return true;
+    }
+    return false;
 }
 
-static bool hsnic_queue_write(HsnicState *s, unsigned q, bool rx, hwaddr reg,
-                              uint32_t val)
+/* Registers that may only change while the queue is disabled. */
+static bool hsnic_queue_reg_static(bool rx, hwaddr reg)
 {
-    HsnicQueue *r = hsnic_queue(s, q, rx);
-
     switch (reg) {
     case HSNIC_Q_DESC_LO:
     case HSNIC_Q_DESC_HI:
     case HSNIC_Q_CMPL_LO:
     case HSNIC_Q_CMPL_HI:
     case HSNIC_Q_RING_SIZE:
+        return true;
+    case HSNIC_RXQ_HDR_LO:
+    case HSNIC_RXQ_HDR_HI:
+    case HSNIC_RXQ_BUF_LEN:
+    case HSNIC_RXQ_HDR_BUF_LEN:
+    case HSNIC_RXQ_HDS_THRESH:
+        return rx;
+    }
+    return false;
+}
+
+static bool hsnic_queue_write(HsnicState *s, unsigned q, bool rx, hwaddr reg,
+                              uint32_t val)
+{
+    HsnicQueue *r = hsnic_queue(s, q, rx);
+    uint32_t ctrl_bits = HSNIC_Q_CTRL_ENABLE | (rx ? HSNIC_RXQ_CTRL_HDS : 0);
+
+    if (hsnic_queue_reg_static(rx, reg)) {
         if (hsnic_queue_active(r)) {
             trace_hsnic_err_queue_busy(q, hsnic_dir(rx), reg);
             hsnic_guest_error(s, "%s queue %u: register 0x%" HWADDR_PRIx
@@ -776,10 +1554,7 @@ static bool hsnic_queue_write(HsnicState *s, unsigned q, bool rx, hwaddr reg,
                               reg);
             return true;
         }
-        break;
-    case HSNIC_Q_CTRL:
-        break;
-    default:
+    } else if (reg != HSNIC_Q_CTRL) {
         return false;
     }
 
@@ -799,11 +1574,35 @@ static bool hsnic_queue_write(HsnicState *s, unsigned q, bool rx, hwaddr reg,
     case HSNIC_Q_RING_SIZE:
         r->ring_size = val;
         break;
+    case HSNIC_RXQ_HDR_LO:
+        r->hdr_addr = deposit64(r->hdr_addr, 0, 32, val);
+        break;
+    case HSNIC_RXQ_HDR_HI:
+        r->hdr_addr = deposit64(r->hdr_addr, 32, 32, val);
+        break;
+    case HSNIC_RXQ_BUF_LEN:
+        r->buf_len = val;
+        break;
+    case HSNIC_RXQ_HDR_BUF_LEN:
+        r->hdr_buf_len = val;
+        break;
+    case HSNIC_RXQ_HDS_THRESH:
+        r->hds_thresh = val;
+        break;
     case HSNIC_Q_CTRL:
         if (!(val & HSNIC_Q_CTRL_ENABLE)) {
-            hsnic_queue_disable(s, q, rx);
+            if (hsnic_queue_active(r) || (r->ctrl & HSNIC_Q_CTRL_ENABLE)) {
+                hsnic_queue_disable(s, q, rx);
+            }
+            r->ctrl = val & ctrl_bits;
+            r->status &= ~HSNIC_Q_STATUS_ERROR;
         } else if (!hsnic_queue_active(r)) {
+            r->ctrl = val & ctrl_bits & ~HSNIC_Q_CTRL_ENABLE;
             hsnic_queue_enable(s, q, rx);
+        } else if ((val ^ r->ctrl) & ctrl_bits) {
+            trace_hsnic_err_queue_busy(q, hsnic_dir(rx), reg);
+            hsnic_guest_error(s, "%s queue %u: CTRL changed while enabled",
+                              hsnic_dir(rx), q);
         }
         break;
     }
@@ -812,27 +1611,47 @@ static bool hsnic_queue_write(HsnicState *s, unsigned q, bool rx, hwaddr reg,
 
 static void hsnic_doorbell(HsnicState *s, hwaddr addr, uint32_t val)
 {
-    unsigned q = (addr - HSNIC_DB_BASE) / 8;
-    bool rx = addr & 4;
+    unsigned q = (addr - HSNIC_DB_BASE) / HSNIC_DB_STRIDE;
+    unsigned which = (addr - HSNIC_DB_BASE) % HSNIC_DB_STRIDE;
+    bool rx = which != 0;
     HsnicQueue *r = hsnic_queue(s, q, rx);
+    const char *name = which == 0 ? "tx" : which == 4 ? "rx" : "rx-hdr";
 
-    trace_hsnic_doorbell(q, hsnic_dir(rx), val);
+    trace_hsnic_doorbell(q, name, val);
+    if (which > 8) {
+        trace_hsnic_err_mmio_reg(addr, true);
+        hsnic_guest_error(s, "write to unused doorbell slot 0x%"
+                          HWADDR_PRIx, addr);
+        return;
+    }
     if (!hsnic_queue_active(r)) {
-        trace_hsnic_err_db_disabled(q, hsnic_dir(rx));
-        hsnic_guest_error(s, "%s queue %u: doorbell while disabled",
-                          hsnic_dir(rx), q);
+        trace_hsnic_err_db_disabled(q, name);
+        hsnic_guest_error(s, "%s queue %u: doorbell while disabled", name, q);
+        return;
+    }
+    if (which == 8 && !(r->ctrl & HSNIC_RXQ_CTRL_HDS)) {
+        trace_hsnic_err_db_disabled(q, name);
+        hsnic_guest_error(s, "rx queue %u: header doorbell without HDS", q);
         return;
     }
     if (val >= r->ring_size) {
-        trace_hsnic_err_tail(q, hsnic_dir(rx), val, r->ring_size);
+        trace_hsnic_err_tail(q, name, val, r->ring_size);
         hsnic_queue_error(s, q, rx, HSNIC_ERR_TAIL);
         return;
     }
-    r->tail = val;
-    if (!rx) {
-        hsnic_tx_process(s, q);
-    } else if (q == 0) {
+    switch (which) {
+    case 0:
+        r->tail = val;
+        qemu_bh_schedule(s->tx_bh[q]);
+        break;
+    case 4:
+        r->tail = val;
         hsnic_rx_kick(s);
+        break;
+    default:
+        r->hdr_tail = val;
+        hsnic_rx_kick(s);
+        break;
     }
 }
 
@@ -850,10 +1669,188 @@ static void hsnic_dev_ctrl_write(HsnicState *s, uint32_t val)
     if (!(old & HSNIC_DEV_CTRL_ENABLE) && hsnic_dev_enabled(s)) {
         /* Doorbells written while the device was disabled. */
         for (q = 0; q < s->num_qp; q++) {
-            hsnic_tx_process(s, q);
+            qemu_bh_schedule(s->tx_bh[q]);
         }
         hsnic_rx_kick(s);
     }
+}
+
+static uint32_t hsnic_rule_read(HsnicState *s, unsigned i, hwaddr reg)
+{
+    HsnicRule *rule = &s->rules[i];
+
+    switch (reg) {
+    case HSNIC_RULE_CTRL:
+        return rule->ctrl;
+    case HSNIC_RULE_DEST:
+        return rule->dest;
+    case HSNIC_RULE_PORTS:
+        return rule->ports;
+    case HSNIC_RULE_PORTS_MASK:
+        return rule->ports_mask;
+    case HSNIC_RULE_PROTO:
+        return rule->proto;
+    case HSNIC_RULE_SRC(0) ... HSNIC_RULE_SRC(3):
+        return rule->src[(reg - HSNIC_RULE_SRC(0)) / 4];
+    case HSNIC_RULE_SRC_MASK(0) ... HSNIC_RULE_SRC_MASK(3):
+        return rule->src_mask[(reg - HSNIC_RULE_SRC_MASK(0)) / 4];
+    case HSNIC_RULE_DST(0) ... HSNIC_RULE_DST(3):
+        return rule->dst[(reg - HSNIC_RULE_DST(0)) / 4];
+    case HSNIC_RULE_DST_MASK(0) ... HSNIC_RULE_DST_MASK(3):
+        return rule->dst_mask[(reg - HSNIC_RULE_DST_MASK(0)) / 4];
+    }
+    return 0;
+}
+
+static bool hsnic_rule_ctrl_valid(HsnicState *s, unsigned i, uint32_t val)
+{
+    HsnicRule *rule = &s->rules[i];
+    unsigned flow = (val & HSNIC_RULE_FLOW_MASK) >> HSNIC_RULE_FLOW_SHIFT;
+    unsigned action = (val & HSNIC_RULE_ACTION_MASK) >>
+                      HSNIC_RULE_ACTION_SHIFT;
+    unsigned ctx = (rule->dest & HSNIC_RULE_CTX_MASK) >> HSNIC_RULE_CTX_SHIFT;
+
+    if (!(val & HSNIC_RULE_VALID)) {
+        return true;
+    }
+    if (flow < HSNIC_FLOW_TCP4 || flow > HSNIC_FLOW_IP6) {
+        return false;
+    }
+    if (action == HSNIC_ACTION_RSS && ctx >= HSNIC_RSS_CTX_NUM) {
+        return false;
+    }
+    return action <= HSNIC_ACTION_DROP;
+}
+
+static void hsnic_rule_write(HsnicState *s, unsigned i, hwaddr reg,
+                             uint32_t val)
+{
+    HsnicRule *rule = &s->rules[i];
+
+    if (reg != HSNIC_RULE_CTRL && (rule->ctrl & HSNIC_RULE_VALID)) {
+        trace_hsnic_err_rule(i, reg, val, "written while valid");
+        hsnic_guest_error(s, "flow rule %u: register 0x%" HWADDR_PRIx
+                          " written while valid", i, reg);
+        return;
+    }
+    switch (reg) {
+    case HSNIC_RULE_CTRL:
+        if (!hsnic_rule_ctrl_valid(s, i, val)) {
+            trace_hsnic_err_rule(i, reg, val, "bad flow, action or context");
+            hsnic_guest_error(s, "flow rule %u: invalid CTRL 0x%x", i, val);
+            rule->ctrl = 0;
+            return;
+        }
+        rule->ctrl = val & (HSNIC_RULE_VALID | HSNIC_RULE_ACTION_MASK |
+                            HSNIC_RULE_FLOW_MASK);
+        trace_hsnic_rule(i, rule->ctrl, rule->dest);
+        return;
+    case HSNIC_RULE_DEST:
+        rule->dest = val & (HSNIC_RULE_QUEUE_MASK | HSNIC_RULE_CTX_MASK);
+        return;
+    case HSNIC_RULE_PORTS:
+        rule->ports = val;
+        return;
+    case HSNIC_RULE_PORTS_MASK:
+        rule->ports_mask = val;
+        return;
+    case HSNIC_RULE_PROTO:
+        rule->proto = val & (HSNIC_RULE_PROTO_VAL_MASK |
+                             HSNIC_RULE_PROTO_MSK_MASK);
+        return;
+    case HSNIC_RULE_SRC(0) ... HSNIC_RULE_SRC(3):
+        rule->src[(reg - HSNIC_RULE_SRC(0)) / 4] = val;
+        return;
+    case HSNIC_RULE_SRC_MASK(0) ... HSNIC_RULE_SRC_MASK(3):
+        rule->src_mask[(reg - HSNIC_RULE_SRC_MASK(0)) / 4] = val;
+        return;
+    case HSNIC_RULE_DST(0) ... HSNIC_RULE_DST(3):
+        rule->dst[(reg - HSNIC_RULE_DST(0)) / 4] = val;
+        return;
+    case HSNIC_RULE_DST_MASK(0) ... HSNIC_RULE_DST_MASK(3):
+        rule->dst_mask[(reg - HSNIC_RULE_DST_MASK(0)) / 4] = val;
+        return;
+    }
+    trace_hsnic_err_mmio_reg(HSNIC_RULE(i) + reg, true);
+    hsnic_guest_error(s, "flow rule %u: no register 0x%" HWADDR_PRIx, i, reg);
+}
+
+static uint32_t hsnic_rss_read(HsnicState *s, unsigned c, hwaddr reg)
+{
+    HsnicRss *rss = &s->rss[c];
+
+    switch (reg) {
+    case HSNIC_RSS_CTRL:
+        return rss->ctrl;
+    case HSNIC_RSS_FIELDS:
+        return rss->fields;
+    case HSNIC_RSS_KEY(0) ... HSNIC_RSS_KEY(HSNIC_RSS_KEY_SIZE / 4 - 1):
+        return ldl_le_p(rss->key + (reg - HSNIC_RSS_KEY(0)));
+    case HSNIC_RSS_INDIR(0) ...
+         HSNIC_RSS_INDIR(HSNIC_RSS_INDIR_SIZE / 4 - 1):
+        return ldl_le_p(rss->indir + (reg - HSNIC_RSS_INDIR(0)));
+    }
+    return 0;
+}
+
+/* RSS registers may change at any time; the next frame uses them. */
+static void hsnic_rss_write(HsnicState *s, unsigned c, hwaddr reg,
+                            uint32_t val)
+{
+    HsnicRss *rss = &s->rss[c];
+
+    switch (reg) {
+    case HSNIC_RSS_CTRL:
+        rss->ctrl = val & (HSNIC_RSS_CTRL_ENABLE | HSNIC_RSS_CTRL_SYM_XOR);
+        trace_hsnic_rss(c, rss->ctrl, rss->fields);
+        return;
+    case HSNIC_RSS_FIELDS:
+        rss->fields = val & HSNIC_RSS_FIELDS_ALL;
+        return;
+    case HSNIC_RSS_KEY(0) ... HSNIC_RSS_KEY(HSNIC_RSS_KEY_SIZE / 4 - 1):
+        stl_le_p(rss->key + (reg - HSNIC_RSS_KEY(0)), val);
+        return;
+    case HSNIC_RSS_INDIR(0) ...
+         HSNIC_RSS_INDIR(HSNIC_RSS_INDIR_SIZE / 4 - 1):
+        stl_le_p(rss->indir + (reg - HSNIC_RSS_INDIR(0)), val);
+        return;
+    }
+    trace_hsnic_err_mmio_reg(HSNIC_RSS(c) + reg, true);
+    hsnic_guest_error(s, "RSS context %u: no register 0x%" HWADDR_PRIx,
+                      c, reg);
+}
+
+/* 64-bit counters: LO latches the value, HI reads the latched half. */
+static bool hsnic_counter_read(HsnicState *s, hwaddr addr, uint32_t *val)
+{
+    uint64_t *ctr = NULL;
+    bool hi = addr & 4;
+
+    if (addr >= HSNIC_REG_DSTAT_LO(0) &&
+        addr < HSNIC_REG_DSTAT_LO(HSNIC_DSTAT_NUM)) {
+        ctr = &s->dstat[(addr - HSNIC_REG_DSTAT_LO(0)) / 8];
+    } else if (addr >= HSNIC_QSTAT_BASE &&
+               addr < HSNIC_QSTAT_BASE + HSNIC_QSTAT_STRIDE * s->num_qp) {
+        unsigned q = (addr - HSNIC_QSTAT_BASE) / HSNIC_QSTAT_STRIDE;
+        unsigned off = (addr - HSNIC_QSTAT_BASE) % HSNIC_QSTAT_STRIDE;
+
+        if (off < 8 * HSNIC_RXS_NUM) {
+            ctr = &s->rx_qstat[q][off / 8];
+        } else if (off >= 0x80 && off < 0x80 + 8 * HSNIC_TXS_NUM) {
+            ctr = &s->tx_qstat[q][(off - 0x80) / 8];
+        } else {
+            return false;
+        }
+    } else {
+        return false;
+    }
+    if (hi) {
+        *val = s->stat_latch;
+    } else {
+        *val = extract64(*ctr, 0, 32);
+        s->stat_latch = extract64(*ctr, 32, 32);
+    }
+    return true;
 }
 
 static uint64_t hsnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
@@ -881,7 +1878,7 @@ static uint64_t hsnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
               (HSNIC_ABI_MINOR << HSNIC_VERSION_MINOR_SHIFT);
         break;
     case HSNIC_REG_FEATURES:
-        val = HSNIC_F_RX_MODE;
+        val = HSNIC_FEATURES;
         break;
     case HSNIC_REG_MAX_QP:
         val = s->num_qp;
@@ -915,12 +1912,44 @@ static uint64_t hsnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
     case HSNIC_REG_ERR_CODE:
         val = s->err_code;
         break;
+    case HSNIC_REG_RSS_CTX_NUM:
+        val = HSNIC_RSS_CTX_NUM;
+        break;
+    case HSNIC_REG_RSS_INDIR_SIZE:
+        val = HSNIC_RSS_INDIR_SIZE;
+        break;
+    case HSNIC_REG_RSS_KEY_SIZE:
+        val = HSNIC_RSS_KEY_SIZE;
+        break;
+    case HSNIC_REG_NUM_RULES:
+        val = HSNIC_NUM_RULES;
+        break;
+    case HSNIC_REG_MAX_RX_BUF:
+        val = HSNIC_MAX_RX_BUF;
+        break;
     default:
-        if (hsnic_decode_irq(s, addr, &vector)) {
-            val = s->irq_armed[vector] ? HSNIC_IRQ_ARM : 0;
+        if (hsnic_counter_read(s, addr, &val)) {
+            /* done */
+        } else if (hsnic_decode_irq(s, addr, HSNIC_REG_IRQ_CTRL(0),
+                                    &vector)) {
+            val = s->vec[vector].armed ? HSNIC_IRQ_ARM : 0;
+        } else if (hsnic_decode_irq(s, addr, HSNIC_REG_IRQ_MOD(0),
+                                    &vector)) {
+            val = s->vec[vector].mod;
         } else if (hsnic_decode_queue(s, addr, &q, &rx, &reg) &&
                    hsnic_queue_read(s, q, rx, reg, &val)) {
             /* done */
+        } else if (addr >= HSNIC_RULE_BASE &&
+                   addr < HSNIC_RULE(HSNIC_NUM_RULES)) {
+            val = hsnic_rule_read(s, (addr - HSNIC_RULE_BASE) /
+                                  HSNIC_RULE_STRIDE,
+                                  (addr - HSNIC_RULE_BASE) %
+                                  HSNIC_RULE_STRIDE);
+        } else if (addr >= HSNIC_RSS_BASE &&
+                   addr < HSNIC_RSS(HSNIC_RSS_CTX_NUM)) {
+            val = hsnic_rss_read(s, (addr - HSNIC_RSS_BASE) /
+                                 HSNIC_RSS_STRIDE,
+                                 (addr - HSNIC_RSS_BASE) % HSNIC_RSS_STRIDE);
         } else if (addr >= HSNIC_DB_BASE && addr < HSNIC_DB_TX(s->num_qp)) {
             val = 0;    /* doorbells are write-only */
         } else {
@@ -970,11 +1999,20 @@ static void hsnic_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
         return;
     }
 
-    if (hsnic_decode_irq(s, addr, &vector)) {
+    if (hsnic_decode_irq(s, addr, HSNIC_REG_IRQ_CTRL(0), &vector)) {
         hsnic_irq_arm(s, vector, val & HSNIC_IRQ_ARM);
+    } else if (hsnic_decode_irq(s, addr, HSNIC_REG_IRQ_MOD(0), &vector)) {
+        s->vec[vector].mod = val;
+        trace_hsnic_irq_mod(vector, val);
     } else if (hsnic_decode_queue(s, addr, &q, &rx, &reg) &&
                hsnic_queue_write(s, q, rx, reg, val)) {
         /* done */
+    } else if (addr >= HSNIC_RULE_BASE && addr < HSNIC_RULE(HSNIC_NUM_RULES)) {
+        hsnic_rule_write(s, (addr - HSNIC_RULE_BASE) / HSNIC_RULE_STRIDE,
+                         (addr - HSNIC_RULE_BASE) % HSNIC_RULE_STRIDE, val);
+    } else if (addr >= HSNIC_RSS_BASE && addr < HSNIC_RSS(HSNIC_RSS_CTX_NUM)) {
+        hsnic_rss_write(s, (addr - HSNIC_RSS_BASE) / HSNIC_RSS_STRIDE,
+                        (addr - HSNIC_RSS_BASE) % HSNIC_RSS_STRIDE, val);
     } else if (addr >= HSNIC_DB_BASE && addr < HSNIC_DB_TX(s->num_qp)) {
         hsnic_doorbell(s, addr, val);
     } else {
@@ -1006,9 +2044,15 @@ static void hsnic_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
 {
     HsnicState *s = HSNIC(d);
 
+    unsigned q;
+
     pci_default_write_config(d, addr, val, len);
     pcie_cap_flr_write_config(d, addr, val, len);
     if (range_covers_byte(addr, len, PCI_COMMAND)) {
+        /* Bus Master Enable may just have been set: resume both ways. */
+        for (q = 0; q < s->num_qp; q++) {
+            qemu_bh_schedule(s->tx_bh[q]);
+        }
         hsnic_rx_kick(s);
     }
 }
@@ -1017,8 +2061,7 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
 {
     HsnicState *s = HSNIC(d);
     DeviceState *dev = DEVICE(d);
-    unsigned v;
-    int ret;
+    unsigned v, q;
 
     if (s->num_qp < 1 || s->num_qp > HSNIC_MAX_QP) {
         error_setg(errp, "queue-pairs must be between 1 and %d",
@@ -1040,8 +2083,7 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
     pci_register_bar(d, HSNIC_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->mmio);
 
-    ret = pcie_endpoint_cap_init(d, HSNIC_PCIE_CAP_OFFSET);
-    if (ret < 0) {
+    if (pcie_endpoint_cap_init(d, HSNIC_PCIE_CAP_OFFSET) < 0) {
         error_setg(errp, "cannot add the PCI Express capability");
         return;
     }
@@ -1062,8 +2104,27 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
     }
     pcie_cap_flr_init(d);
 
+    for (v = 0; v < HSNIC_NUM_VEC_MAX; v++) {
+        s->vec[v].s = s;
+        s->vec[v].idx = v;
+        s->vec[v].timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, hsnic_irq_timer,
+                                       &s->vec[v]);
+    }
+    for (q = 0; q < s->num_qp; q++) {
+        HsnicTxBhArg *arg = &s->tx_bh_arg[q];
+
+        arg->s = s;
+        arg->q = q;
+        s->tx_bh[q] = qemu_bh_new_full(hsnic_tx_bh, arg, "hsnic-tx",
+                                       &dev->mem_reentrancy_guard);
+    }
+    s->rx_bh = qemu_bh_new_guarded(hsnic_rx_bh, s,
+                                   &dev->mem_reentrancy_guard);
+
     net_tx_pkt_init(&s->tx_pkt, 1);
     s->tx_buf = g_malloc(HSNIC_MAX_FRAME);
+    net_rx_pkt_init(&s->rx_pkt);
+    hsnic_rss_defaults(s);
 
     qemu_macaddr_default_if_unset(&s->conf.macaddr);
     s->nic = qemu_new_nic(&hsnic_net_info, &s->conf,
@@ -1079,9 +2140,18 @@ err_pcie:
 static void hsnic_exit(PCIDevice *d)
 {
     HsnicState *s = HSNIC(d);
+    unsigned v, q;
 
     qemu_del_nic(s->nic);
+    for (q = 0; q < s->num_qp; q++) {
+        qemu_bh_delete(s->tx_bh[q]);
+    }
+    qemu_bh_delete(s->rx_bh);
+    for (v = 0; v < HSNIC_NUM_VEC_MAX; v++) {
+        timer_free(s->vec[v].timer);
+    }
     net_tx_pkt_uninit(s->tx_pkt);
+    net_rx_pkt_uninit(s->rx_pkt);
     g_free(s->tx_buf);
     msix_unuse_all_vectors(d);
     msix_uninit_exclusive_bar(d);
@@ -1093,72 +2163,120 @@ static void hsnic_reset_hold(Object *obj, ResetType type)
     hsnic_core_reset(HSNIC(obj), "device reset");
 }
 
+static bool hsnic_queue_state_valid(HsnicState *s, unsigned q, bool rx)
+{
+    HsnicQueue *r = hsnic_queue(s, q, rx);
+
+    if (r->status & ~HSNIC_Q_STATUS_ALL) {
+        return false;
+    }
+    if (!hsnic_queue_active(r)) {
+        return true;
+    }
+    return q < s->num_qp && hsnic_queue_config_valid(s, q, rx) &&
+           r->head < r->ring_size && r->tail < r->ring_size &&
+           r->cmpl_idx < r->ring_size && r->hdr_head < r->ring_size &&
+           r->hdr_tail < r->ring_size;
+}
+
+/* The migration stream is input too: refuse state we could not produce. */
 static int hsnic_post_load(void *opaque, int version_id)
 {
     HsnicState *s = opaque;
-    unsigned q, rx;
+    unsigned q, i;
 
     for (q = 0; q < HSNIC_MAX_QP; q++) {
-        for (rx = 0; rx < 2; rx++) {
-            HsnicQueue *r = hsnic_queue(s, q, rx);
-
-            if (r->status & ~(HSNIC_Q_STATUS_ENABLED | HSNIC_Q_STATUS_ERROR)) {
-                return -EINVAL;
-            }
-            if (!hsnic_queue_active(r)) {
-                continue;
-            }
-            if (q >= s->num_qp || !hsnic_ring_size_valid(s, r->ring_size) ||
-                r->head >= r->ring_size || r->tail >= r->ring_size ||
-                r->cmpl_idx >= r->ring_size) {
-                return -EINVAL;
-            }
+        if (!hsnic_queue_state_valid(s, q, false) ||
+            !hsnic_queue_state_valid(s, q, true)) {
+            return -EINVAL;
+        }
+    }
+    for (i = 0; i < HSNIC_NUM_RULES; i++) {
+        if (!hsnic_rule_ctrl_valid(s, i, s->rules[i].ctrl)) {
+            return -EINVAL;
         }
     }
     s->tx_busy = false;
+    for (q = 0; q < s->num_qp; q++) {
+        qemu_bh_schedule(s->tx_bh[q]);
+    }
+    hsnic_rx_kick(s);
     return 0;
 }
 
 static const VMStateDescription vmstate_hsnic_queue = {
     .name = "hsnic-queue",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT64(desc_addr, HsnicQueue),
         VMSTATE_UINT64(cmpl_addr, HsnicQueue),
+        VMSTATE_UINT64(hdr_addr, HsnicQueue),
         VMSTATE_UINT32(ring_size, HsnicQueue),
         VMSTATE_UINT32(ctrl, HsnicQueue),
         VMSTATE_UINT32(status, HsnicQueue),
         VMSTATE_UINT32(head, HsnicQueue),
         VMSTATE_UINT32(tail, HsnicQueue),
         VMSTATE_UINT32(cmpl_idx, HsnicQueue),
+        VMSTATE_UINT32(hdr_head, HsnicQueue),
+        VMSTATE_UINT32(hdr_tail, HsnicQueue),
+        VMSTATE_UINT32(buf_len, HsnicQueue),
+        VMSTATE_UINT32(hdr_buf_len, HsnicQueue),
+        VMSTATE_UINT32(hds_thresh, HsnicQueue),
         VMSTATE_BOOL(gen, HsnicQueue),
         VMSTATE_END_OF_LIST()
     }
 };
 
-static const VMStateDescription vmstate_hsnic_stats = {
-    .name = "hsnic-stats",
+static const VMStateDescription vmstate_hsnic_vector = {
+    .name = "hsnic-vector",
     .version_id = 1,
     .minimum_version_id = 1,
     .fields = (const VMStateField[]) {
-        VMSTATE_UINT64(tx_frames, HsnicStats),
-        VMSTATE_UINT64(tx_bytes, HsnicStats),
-        VMSTATE_UINT64(tx_errors, HsnicStats),
-        VMSTATE_UINT64(rx_frames, HsnicStats),
-        VMSTATE_UINT64(rx_bytes, HsnicStats),
-        VMSTATE_UINT64(rx_filtered, HsnicStats),
-        VMSTATE_UINT64(rx_dropped, HsnicStats),
-        VMSTATE_UINT64(queue_errors, HsnicStats),
-        VMSTATE_UINT64(guest_errors, HsnicStats),
+        VMSTATE_BOOL(armed, HsnicVector),
+        VMSTATE_BOOL(pending, HsnicVector),
+        VMSTATE_UINT32(npending, HsnicVector),
+        VMSTATE_UINT32(mod, HsnicVector),
+        VMSTATE_TIMER_PTR(timer, HsnicVector),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_hsnic_rule = {
+    .name = "hsnic-rule",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(ctrl, HsnicRule),
+        VMSTATE_UINT32(dest, HsnicRule),
+        VMSTATE_UINT32(ports, HsnicRule),
+        VMSTATE_UINT32(ports_mask, HsnicRule),
+        VMSTATE_UINT32(proto, HsnicRule),
+        VMSTATE_UINT32_ARRAY(src, HsnicRule, 4),
+        VMSTATE_UINT32_ARRAY(src_mask, HsnicRule, 4),
+        VMSTATE_UINT32_ARRAY(dst, HsnicRule, 4),
+        VMSTATE_UINT32_ARRAY(dst_mask, HsnicRule, 4),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_hsnic_rss = {
+    .name = "hsnic-rss",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(ctrl, HsnicRss),
+        VMSTATE_UINT32(fields, HsnicRss),
+        VMSTATE_UINT8_ARRAY(key, HsnicRss, HSNIC_RSS_KEY_SIZE),
+        VMSTATE_UINT8_ARRAY(indir, HsnicRss, HSNIC_RSS_INDIR_SIZE),
         VMSTATE_END_OF_LIST()
     }
 };
 
 static const VMStateDescription vmstate_hsnic = {
     .name = "hsnic",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = hsnic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, HsnicState),
@@ -1170,47 +2288,51 @@ static const VMStateDescription vmstate_hsnic = {
         VMSTATE_UINT32(evt_mask, HsnicState),
         VMSTATE_UINT32(rx_mode, HsnicState),
         VMSTATE_UINT32(err_code, HsnicState),
-        VMSTATE_BOOL_ARRAY(irq_armed, HsnicState, HSNIC_NUM_VEC_MAX),
-        VMSTATE_BOOL_ARRAY(irq_pending, HsnicState, HSNIC_NUM_VEC_MAX),
-        VMSTATE_STRUCT_ARRAY(txq, HsnicState, HSNIC_MAX_QP, 1,
+        VMSTATE_UINT32(stat_latch, HsnicState),
+        VMSTATE_STRUCT_ARRAY(vec, HsnicState, HSNIC_NUM_VEC_MAX, 1,
+                             vmstate_hsnic_vector, HsnicVector),
+        VMSTATE_STRUCT_ARRAY(txq, HsnicState, HSNIC_MAX_QP, 2,
                              vmstate_hsnic_queue, HsnicQueue),
-        VMSTATE_STRUCT_ARRAY(rxq, HsnicState, HSNIC_MAX_QP, 1,
+        VMSTATE_STRUCT_ARRAY(rxq, HsnicState, HSNIC_MAX_QP, 2,
                              vmstate_hsnic_queue, HsnicQueue),
-        VMSTATE_STRUCT(stats, HsnicState, 1, vmstate_hsnic_stats, HsnicStats),
+        VMSTATE_STRUCT_ARRAY(rules, HsnicState, HSNIC_NUM_RULES, 1,
+                             vmstate_hsnic_rule, HsnicRule),
+        VMSTATE_STRUCT_ARRAY(rss, HsnicState, HSNIC_RSS_CTX_NUM, 1,
+                             vmstate_hsnic_rss, HsnicRss),
+        VMSTATE_UINT64_ARRAY(dstat, HsnicState, HSNIC_DSTAT_NUM),
+        VMSTATE_UINT64_2DARRAY(rx_qstat, HsnicState, HSNIC_MAX_QP,
+                               HSNIC_RXS_NUM),
+        VMSTATE_UINT64_2DARRAY(tx_qstat, HsnicState, HSNIC_MAX_QP,
+                               HSNIC_TXS_NUM),
         VMSTATE_END_OF_LIST()
     }
 };
 
 static const Property hsnic_properties[] = {
     DEFINE_NIC_PROPERTIES(HsnicState, conf),
-    DEFINE_PROP_UINT32("queue-pairs", HsnicState, num_qp, 1),
+    DEFINE_PROP_UINT32("queue-pairs", HsnicState, num_qp, 4),
     DEFINE_PROP_UINT32("max-ring", HsnicState, max_ring, HSNIC_MAX_RING),
 };
 
 static const struct {
     const char *name;
-    size_t offset;
+    unsigned idx;
     const char *desc;
 } hsnic_stat_props[] = {
-    { "x-stat-tx-frames", offsetof(HsnicStats, tx_frames),
-      "Read-only counter: frames transmitted" },
-    { "x-stat-tx-bytes", offsetof(HsnicStats, tx_bytes),
-      "Read-only counter: bytes transmitted" },
-    { "x-stat-tx-errors", offsetof(HsnicStats, tx_errors),
-      "Read-only counter: TX frames dropped with an error completion" },
-    { "x-stat-rx-frames", offsetof(HsnicStats, rx_frames),
-      "Read-only counter: frames received" },
-    { "x-stat-rx-bytes", offsetof(HsnicStats, rx_bytes),
-      "Read-only counter: bytes received" },
-    { "x-stat-rx-filtered", offsetof(HsnicStats, rx_filtered),
+    { "x-stat-rx-filtered", HSNIC_DSTAT_RX_FILTERED,
       "Read-only counter: frames dropped by the RX_MODE filter" },
-    { "x-stat-rx-dropped", offsetof(HsnicStats, rx_dropped),
-      "Read-only counter: received frames dropped (runt, oversize, "
-      "larger than the ring, queue error)" },
-    { "x-stat-queue-errors", offsetof(HsnicStats, queue_errors),
-      "Read-only counter: queues stopped on an error" },
-    { "x-stat-guest-errors", offsetof(HsnicStats, guest_errors),
+    { "x-stat-rx-rule-drop", HSNIC_DSTAT_RX_RULE_DROP,
+      "Read-only counter: frames dropped by a flow rule" },
+    { "x-stat-rx-runt", HSNIC_DSTAT_RX_RUNT,
+      "Read-only counter: frames shorter than an Ethernet header" },
+    { "x-stat-rx-oversize", HSNIC_DSTAT_RX_OVERSIZE,
+      "Read-only counter: frames longer than the device's maximum" },
+    { "x-stat-guest-errors", HSNIC_DSTAT_GUEST_ERRORS,
       "Read-only counter: invalid register accesses and descriptors" },
+    { "x-stat-queue-errors", HSNIC_DSTAT_QUEUE_ERRORS,
+      "Read-only counter: queues stopped on an error" },
+    { "x-stat-rx-no-queue", HSNIC_DSTAT_RX_NO_QUEUE,
+      "Read-only counter: frames steered past the last queue pair" },
 };
 
 static void hsnic_instance_init(Object *obj)
@@ -1220,8 +2342,7 @@ static void hsnic_instance_init(Object *obj)
 
     for (i = 0; i < ARRAY_SIZE(hsnic_stat_props); i++) {
         object_property_add_uint64_ptr(obj, hsnic_stat_props[i].name,
-                                       (uint64_t *)((char *)&s->stats +
-                                                    hsnic_stat_props[i].offset),
+                                       &s->dstat[hsnic_stat_props[i].idx],
                                        OBJ_PROP_FLAG_READ);
         object_property_set_description(obj, hsnic_stat_props[i].name,
                                         hsnic_stat_props[i].desc);
@@ -1243,7 +2364,7 @@ static void hsnic_class_init(ObjectClass *klass, const void *data)
 
     rc->phases.hold = hsnic_reset_hold;
 
-    dc->desc = "hsnic virtual PCIe Ethernet controller";
+    dc->desc = "hsnic virtual PCIe Ethernet controller (header split, RSS)";
     dc->vmsd = &vmstate_hsnic;
     device_class_set_props(dc, hsnic_properties);
     object_class_property_set_description(klass, "queue-pairs",

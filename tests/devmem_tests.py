@@ -1,0 +1,232 @@
+"""Devmem TCP end to end on hsnic: the kernel's own selftests, ncdevmem
+between two VMs, and RX queue restarts under traffic.
+
+Groups:
+  hsnic-selftests   loop topology (REMOTE_TYPE=netns): the drv-net
+                    selftests built from the guest kernel's tree, each
+                    must pass with no skip beyond the documented ones
+  hsnic-devmem-pair pair topology: 1 GiB through ncdevmem into a udmabuf
+                    with data validation; 1000 restarts of one RX queue
+                    while iperf3 runs on another and a verified transfer
+                    goes through the restarted one
+"""
+
+import json
+import os
+import re
+import time
+
+import lab
+from harness import Skip, group, test
+from lab_tests import teardown
+
+# (directory under /lab/selftests, test) and the cases allowed to skip,
+# with the reason: nothing a virtual NIC could provide.
+SELFTESTS = [
+    ("drivers/net", "ping.py",
+     {"ping.test_xdp_offload": "needs a BPF offload device (nfp)"}),
+    ("drivers/net", "hds.py", {}),
+    ("drivers/net", "queues.py", {}),
+    ("drivers/net", "stats.py", {}),
+    ("drivers/net/hw", "devmem.py", {}),
+    ("drivers/net/hw", "iou-zcrx.py", {}),
+    ("drivers/net/hw", "ntuple.py", {}),
+    ("drivers/net/hw", "rss_api.py", {}),
+]
+
+SELFTEST_TIMEOUT = int(os.environ.get("HSNIC_SELFTEST_TIMEOUT", "1200"))
+DEVMEM_MIB = int(os.environ.get("HSNIC_DEVMEM_MIB", "1024"))
+RESTARTS = int(os.environ.get("HSNIC_RESTARTS", "1000"))
+MEM = 2048
+
+
+class KtapResult:
+    """The verdicts of one kselftest run (KTAP output)."""
+
+    def __init__(self, out):
+        self.cases = {}         # name -> "pass" | "fail" | "skip"
+        self.reasons = {}
+        self.totals = None
+        for line in out.splitlines():
+            line = line.strip()
+            m = re.match(r"(not ok|ok) \d+ (\S+)(?:\s+#\s*(\w+)\s*(.*))?$",
+                         line)
+            if m:
+                verdict = "pass" if m.group(1) == "ok" else "fail"
+                if m.group(3) and m.group(3).upper() == "SKIP":
+                    verdict = "skip"
+                elif m.group(3) and m.group(3).upper() == "XFAIL":
+                    verdict = "xfail"
+                self.cases[m.group(2)] = verdict
+                self.reasons[m.group(2)] = m.group(4) or ""
+            elif line.startswith("# Totals:"):
+                self.totals = line[2:]
+
+    def named(self, verdict):
+        return sorted(n for n, v in self.cases.items() if v == verdict)
+
+
+def _vm_with_selftests(env):
+    vm = env.vms[0]
+    rc, out = vm.run("test -f /lab/selftests/drivers/net/net.config && "
+                     "cat /lab/selftests/drivers/net/net.config")
+    if rc:
+        raise AssertionError("no net.config in the guest: %s" % out)
+    return vm
+
+
+def run_selftest(env, subdir, name, allowed_skips):
+    vm = _vm_with_selftests(env)
+    rc, out = vm.run("cd /lab/selftests/%s && ./%s" % (subdir, name),
+                     timeout=SELFTEST_TIMEOUT)
+    res = KtapResult(out)
+    print("    %s: %s" % (name, res.totals or "no totals line"))
+    bad_skips = [n for n in res.named("skip") if n not in allowed_skips]
+    problems = []
+    if not res.cases:
+        problems.append("no test case results")
+    if res.named("fail"):
+        problems.append("failed: %s" % ", ".join(res.named("fail")))
+    if bad_skips:
+        problems.append("skipped: %s" % ", ".join(
+            "%s (%s)" % (n, res.reasons[n]) for n in bad_skips))
+    if rc and not res.named("fail"):
+        problems.append("exit code %d" % rc)
+    if problems:
+        tail = "\n".join(out.splitlines()[-60:])
+        raise AssertionError("%s: %s\n--- output (last 60 lines) ---\n%s"
+                             % (name, "; ".join(problems), tail))
+
+
+def _selftests_setup():
+    from lab_tests import Env
+    return Env("loop", "hsnic", mem=MEM)
+
+
+st = group("hsnic-selftests", _selftests_setup, teardown, tier="slow")
+for _dir, _name, _skips in SELFTESTS:
+    test(st, _name)(lambda env, d=_dir, n=_name, s=_skips:
+                    run_selftest(env, d, n, s))
+
+
+# ---------------------------------------------------------------- pair
+
+def _pair_setup():
+    from lab_tests import Env
+    return Env("pair", "hsnic", mem=MEM)
+
+
+dp = group("hsnic-devmem-pair", _pair_setup, teardown, tier="slow")
+
+NCDEVMEM = "/lab/selftests/drivers/net/hw/ncdevmem"
+# ncdevmem logs every fragment: keep only what the test reads.
+NC_SUMMARY = ("awk '/Failed validation/ { f++ } /total_received=/ { t = $0 }"
+              ' /: ok$/ { ok = 1 } /page_aligned_frags=/ { p = $0 }'
+              ' END { print "failed_validation=" f + 0; print t; print p;'
+              ' print "ok=" ok + 0 }\'')
+
+
+@test(dp, "ncdevmem-%dmib-validated" % DEVMEM_MIB)
+def ncdevmem_pair(env):
+    srv, cli = env.vms
+    port = 5301
+    dev = env.dev(0)
+    srv.run("echo 64 > /proc/sys/vm/nr_hugepages", check=True)
+    rcid = srv.start_bg(
+        "%s -l -f %s -s 192.0.2.1 -p %d -c 192.0.2.2 -v 7 2>&1 >/dev/null "
+        "| %s; exit ${PIPESTATUS[0]}" % (NCDEVMEM, dev, port, NC_SUMMARY),
+        timeout=1800)
+    srv.run("for i in $(seq 300); do ss -ltn | grep -q ':%d ' && exit 0; "
+            "sleep 0.2; done; exit 1" % port, timeout=90, check=True)
+    t0 = time.monotonic()
+    cli.run("yes $(echo -e '\\x01\\x02\\x03\\x04\\x05\\x06') | "
+            "head -c %dM | socat -u - TCP4:192.0.2.1:%d,bind=192.0.2.2:%d"
+            % (DEVMEM_MIB, port, port), timeout=1800, check=True)
+    rc, out = srv.wait_bg(rcid, timeout=1800)
+    secs = time.monotonic() - t0
+    vals = dict(ln.split("=", 1) for ln in out.split() if "=" in ln)
+    got = int(vals.get("total_received", "0"))
+    print("    ncdevmem: %d MiB in %.0f s (%.0f Mbit/s), %s failed "
+          "validations, %s" % (got >> 20, secs, got * 8 / secs / 1e6,
+                               vals.get("failed_validation"),
+                               out.splitlines()[-2] if out else ""))
+    assert rc == 0 and vals.get("ok") == "1", "ncdevmem failed:\n" + out
+    assert vals.get("failed_validation") == "0", out
+    assert got == DEVMEM_MIB << 20, "received %d bytes, sent %d" % (
+        got, DEVMEM_MIB << 20)
+
+
+def _debugfs_dir(vm, dev):
+    rc, out = vm.run("d=$(readlink -f /sys/class/net/%s/device); "
+                     "ls -d /sys/kernel/debug/hsnic/${d##*/}" % dev)
+    if rc:
+        raise AssertionError("no hsnic debugfs directory: %s" % out)
+    return out.strip()
+
+
+@test(dp, "rx-queue-restart-x%d-under-traffic" % RESTARTS)
+def restart_under_traffic(env):
+    srv, cli = env.vms
+    dev = env.dev(0)
+    dbg = _debugfs_dir(srv, dev)
+    rq, iq = 1, 2               # restarted queue, iperf3 queue
+    srv.run("set -e; ethtool -K %(d)s ntuple on; "
+            "ethtool -N %(d)s flow-type tcp4 dst-port 5001 action %(rq)d; "
+            "ethtool -N %(d)s flow-type tcp4 dst-port 5201 action %(iq)d; "
+            "iperf3 -s -p 5201 -1 -D" % {"d": dev, "rq": rq, "iq": iq},
+            check=True)
+    cli.run("head -c 64M /dev/urandom > /tmp/blob", check=True)
+    want = cli.run("sha256sum /tmp/blob", check=True)[1].split()[0]
+    icid = cli.start_bg("iperf3 -c 192.0.2.1 -p 5201 -t 3600 -i 1 -f m",
+                        timeout=3700)
+    # The restarts run in the guest, as fast as the driver allows.
+    rcid = srv.start_bg(
+        "n=0; start=$EPOCHREALTIME; "
+        "while [ $n -lt %(n)d ]; do echo %(q)d > %(dbg)s/restart_rx_queue "
+        "|| exit 1; n=$((n + 1)); done; "
+        "awk -v n=$n -v s=$start -v e=$EPOCHREALTIME "
+        "'BEGIN { printf \"%%d restarts of queue %(q)d in %%.1f s\\n\", "
+        "n, e - s }'"
+        % {"n": RESTARTS, "q": rq, "dbg": dbg}, timeout=3600)
+    rounds = []
+    while True:
+        srv.run("rm -f /tmp/ready", check=True)
+        rcv = srv.start_bg("lab-recv --bind 192.0.2.1 --port 5001 "
+                           "--ready /tmp/ready", timeout=900)
+        srv.run("for i in $(seq 300); do [ -e /tmp/ready ] && exit 0; "
+                "sleep 0.1; done; exit 1", timeout=60, check=True)
+        cli.run("socat -u FILE:/tmp/blob TCP4:192.0.2.1:5001", timeout=900,
+                check=True)
+        rc, out = srv.wait_bg(rcv, timeout=900)
+        assert rc == 0, "receiver failed: " + out
+        res = json.loads(out.strip().splitlines()[-1])
+        rounds.append(res)
+        assert res["sha256"] == want, "round %d: corrupted stream: %s" % (
+            len(rounds), res)
+        assert res["max_gap_s"] <= 1.0, "round %d: %.2f s stall" % (
+            len(rounds), res["max_gap_s"])
+        if srv.poll_bg(rcid) is not None:
+            break
+    rc, rout = srv.wait_bg(rcid, timeout=60)
+    assert rc == 0, "restart loop failed: " + rout
+    cli.run("pkill -INT iperf3", timeout=30)
+    rc, iout = cli.wait_bg(icid, timeout=120)
+    # The iperf3 stream on the other queue kept running throughout: no
+    # one-second interval without data.
+    rates = [float(x) for x in re.findall(
+        r"sec\s+\S+ \S?Bytes\s+([\d.]+) Mbits/sec\s*$", iout, re.M)]
+    print("    %s; %d verified 64 MiB rounds, longest stall %.2f s; "
+          "iperf3 on queue %d: %d intervals, slowest %.1f Mbit/s" % (
+              rout.strip().splitlines()[-1], len(rounds),
+              max(r["max_gap_s"] for r in rounds), iq, len(rates),
+              min(rates) if rates else 0))
+    assert rates and min(rates) > 0, \
+        "iperf3 on queue %d stalled:\n%s" % (iq, iout[-2000:])
+    # No page leaked: once the interface is down no page pool is left.
+    srv.run("ethtool -N %(d)s delete 0 2>/dev/null; ip link set %(d)s down"
+            % {"d": dev}, timeout=60)
+    rc, pools = srv.run("for i in $(seq 50); do p=$(lab-pp %s 2>&1); "
+                        "[ -z \"$p\" ] && exit 0; sleep 0.1; done; "
+                        "echo \"$p\"; exit 1" % dev, timeout=60)
+    srv.run("ip link set %s up; lab-netsetup --wait 20" % dev, timeout=60)
+    assert rc == 0, "page pools still hold pages after ifdown:\n" + pools
