@@ -37,6 +37,7 @@ SELFTESTS = [
 SELFTEST_TIMEOUT = int(os.environ.get("HSNIC_SELFTEST_TIMEOUT", "1200"))
 DEVMEM_MIB = int(os.environ.get("HSNIC_DEVMEM_MIB", "1024"))
 RESTARTS = int(os.environ.get("HSNIC_RESTARTS", "1000"))
+RESTART_GAP = os.environ.get("HSNIC_RESTART_GAP", "0.02")
 MEM = 2048
 
 
@@ -150,7 +151,9 @@ def ncdevmem_pair(env):
           "validations, %s" % (got >> 20, secs, got * 8 / secs / 1e6,
                                vals.get("failed_validation"),
                                out.splitlines()[-2] if out else ""))
-    assert rc == 0 and vals.get("ok") == "1", "ncdevmem failed:\n" + out
+    # ncdevmem exits 0 once the client closes (its ": ok" line is only
+    # printed on paths the RX server never takes).
+    assert rc == 0, "ncdevmem failed:\n" + out
     assert vals.get("failed_validation") == "0", out
     assert got == DEVMEM_MIB << 20, "received %d bytes, sent %d" % (
         got, DEVMEM_MIB << 20)
@@ -170,7 +173,8 @@ def restart_under_traffic(env):
     dev = env.dev(0)
     dbg = _debugfs_dir(srv, dev)
     rq, iq = 1, 2               # restarted queue, iperf3 queue
-    srv.run("set -e; ethtool -K %(d)s ntuple on; "
+    srv.run("set -e; ethtool -L %(d)s combined 4; lab-netsetup --wait 20; "
+            "ethtool -K %(d)s ntuple on; "
             "ethtool -N %(d)s flow-type tcp4 dst-port 5001 action %(rq)d; "
             "ethtool -N %(d)s flow-type tcp4 dst-port 5201 action %(iq)d; "
             "iperf3 -s -p 5201 -1 -D" % {"d": dev, "rq": rq, "iq": iq},
@@ -179,15 +183,18 @@ def restart_under_traffic(env):
     want = cli.run("sha256sum /tmp/blob", check=True)[1].split()[0]
     icid = cli.start_bg("iperf3 -c 192.0.2.1 -p 5201 -t 3600 -i 1 -f m",
                         timeout=3700)
-    # The restarts run in the guest, as fast as the driver allows.
+    # The restarts run in the guest, one every RESTART_GAP seconds, so
+    # that they spread over several verified rounds: back to back, 1000 of
+    # them take ~8 s under TCG.
     rcid = srv.start_bg(
         "n=0; start=$EPOCHREALTIME; "
         "while [ $n -lt %(n)d ]; do echo %(q)d > %(dbg)s/restart_rx_queue "
-        "|| exit 1; n=$((n + 1)); done; "
+        "|| exit 1; n=$((n + 1)); sleep %(gap)s; done; "
         "awk -v n=$n -v s=$start -v e=$EPOCHREALTIME "
         "'BEGIN { printf \"%%d restarts of queue %(q)d in %%.1f s\\n\", "
         "n, e - s }'"
-        % {"n": RESTARTS, "q": rq, "dbg": dbg}, timeout=3600)
+        % {"n": RESTARTS, "q": rq, "dbg": dbg, "gap": RESTART_GAP},
+        timeout=3600)
     rounds = []
     while True:
         srv.run("rm -f /tmp/ready", check=True)
@@ -214,7 +221,8 @@ def restart_under_traffic(env):
     # The iperf3 stream on the other queue kept running throughout: no
     # one-second interval without data.
     rates = [float(x) for x in re.findall(
-        r"sec\s+\S+ \S?Bytes\s+([\d.]+) Mbits/sec\s*$", iout, re.M)]
+        r"^\[ *\d+\] +[\d.]+-[\d.]+ +sec +\S+ \S?Bytes +([\d.]+) Mbits/sec"
+        r"(?!.*(?:sender|receiver))", iout, re.M)]
     print("    %s; %d verified 64 MiB rounds, longest stall %.2f s; "
           "iperf3 on queue %d: %d intervals, slowest %.1f Mbit/s" % (
               rout.strip().splitlines()[-1], len(rounds),
@@ -222,6 +230,10 @@ def restart_under_traffic(env):
               min(rates) if rates else 0))
     assert rates and min(rates) > 0, \
         "iperf3 on queue %d stalled:\n%s" % (iq, iout[-2000:])
+    _, drops = srv.run("ethtool -S %s | grep -E 'rx%d_hw_drop_down'"
+                       % (dev, rq))
+    print("    frames dropped while queue %d was down: %s" % (
+        rq, drops.split(":")[-1].strip() if drops else "?"))
     # No page leaked: once the interface is down no page pool is left.
     srv.run("ethtool -N %(d)s delete 0 2>/dev/null; ip link set %(d)s down"
             % {"d": dev}, timeout=60)

@@ -610,6 +610,38 @@ static void hsnic_tx_sendv(void *opaque, const struct iovec *iov, int iovcnt,
     qemu_sendv_packet(qemu_get_queue(s->nic), iov, iovcnt);
 }
 
+/*
+ * Bytes of the frame in s->tx_buf that belong to its IP datagram: a
+ * guest may pad short frames to 60 bytes, and the padding must not count
+ * as L4 payload when the device computes checksums.
+ */
+static uint32_t hsnic_tx_ip_len(HsnicState *s, uint32_t len)
+{
+    const uint8_t *buf = s->tx_buf;
+    struct iovec iov = { s->tx_buf, len };
+    size_t l2 = eth_get_l2_hdr_length_iov(&iov, 1, 0);
+    uint32_t want;
+
+    switch (eth_get_l3_proto(&iov, 1, l2)) {
+    case ETH_P_IP:
+        if (l2 + sizeof(struct ip_header) > len) {
+            return len;
+        }
+        want = l2 + lduw_be_p(buf + l2 + 2);
+        break;
+    case ETH_P_IPV6:
+        if (l2 + sizeof(struct ip6_header) > len ||
+            !lduw_be_p(buf + l2 + 4)) {
+            return len;
+        }
+        want = l2 + sizeof(struct ip6_header) + lduw_be_p(buf + l2 + 4);
+        break;
+    default:
+        return len;
+    }
+    return want < len && want > l2 ? want : len;
+}
+
 /* Send the assembled frame of @len bytes with the offloads of @cmd. */
 static uint16_t hsnic_tx_send(HsnicState *s, unsigned q, uint32_t len,
                               uint32_t cmd)
@@ -623,6 +655,9 @@ static uint16_t hsnic_tx_send(HsnicState *s, unsigned q, uint32_t len,
 
     s->tx_q = q;
     s->tso_left = 0;
+    if (csum) {
+        len = hsnic_tx_ip_len(s, len);
+    }
     net_tx_pkt_add_raw_fragment(s->tx_pkt, s->tx_buf, len);
     if (!net_tx_pkt_parse(s->tx_pkt)) {
         if (csum) {
