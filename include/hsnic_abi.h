@@ -353,6 +353,7 @@ enum hsnic_rss_ftype {
 	HSNIC_RSS_FT_IP6 = 5,		/* other IPv6 */
 	HSNIC_RSS_FT_NUM = 6,
 };
+
 #define HSNIC_RSS_FIELDS_SHIFT(t)	(4 * (t))
 #define HSNIC_RSS_FIELDS_WIDTH		4
 #define HSNIC_RSS_FIELDS_MASK(t)	(0xfu << HSNIC_RSS_FIELDS_SHIFT(t))
@@ -447,9 +448,8 @@ enum hsnic_tx_status {
 	HSNIC_TX_ERR_DESC = 1,	/* frame dropped: bad descriptor */
 	HSNIC_TX_ERR_DMA = 2,	/* frame dropped: DMA read failed */
 	HSNIC_TX_ERR_LEN = 3,	/* frame dropped: too long or < 14 bytes */
-	HSNIC_TX_ERR_OFFLOAD = 4,	/* frame dropped: bad offload request
-				 * (latches HSNIC_ERR_DESC)
-				 */
+	/* frame dropped: bad offload request (latches HSNIC_ERR_DESC) */
+	HSNIC_TX_ERR_OFFLOAD = 4,
 };
 
 /*

@@ -2150,11 +2150,12 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
 
         arg->s = s;
         arg->q = q;
-        s->tx_bh[q] = qemu_bh_new_full(hsnic_tx_bh, arg, "hsnic-tx",
-                                       &dev->mem_reentrancy_guard);
+        s->tx_bh[q] = aio_bh_new_full(qemu_get_aio_context(), hsnic_tx_bh,
+                                      arg, "hsnic-tx",
+                                      &dev->mem_reentrancy_guard);
     }
-    s->rx_bh = qemu_bh_new_guarded(hsnic_rx_bh, s,
-                                   &dev->mem_reentrancy_guard);
+    s->rx_bh = aio_bh_new_guarded(qemu_get_aio_context(), hsnic_rx_bh, s,
+                                  &dev->mem_reentrancy_guard);
 
     net_tx_pkt_init(&s->tx_pkt, 1);
     s->tx_buf = g_malloc(HSNIC_MAX_FRAME);
