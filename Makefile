@@ -4,7 +4,8 @@
 #   make            build QEMU with hsnic, the guest kernel, hsnic.ko,
 #                   the root filesystem and the kernel selftests
 #   make demo       ... then boot two VMs and print hsnic's throughput
-#   make test       unit tests, then the lab tests (README.md)
+#   make test       unit tests, then the lab tests (README.md); under CI
+#                   or with HSNIC_TEST_TIER=all also the slow tier
 #   make test-unit  only the fast host-side tests
 #   make check-style  QEMU and kernel checkpatch on our C code
 
@@ -44,8 +45,11 @@ unit-build: deps build/build.ninja
 test-unit: unit-build
 	$(PYTHON) tests/run.py --tier unit
 
+# Tier: $(HSNIC_TEST_TIER), else "all" under CI (CI=true), else "fast"
+# (unit + lab); see docs/lab.md.
 test: all unit-build
-	$(PYTHON) tests/run.py --junit build/junit.xml
+	$(PYTHON) tests/run.py --junit build/junit.xml \
+		$(if $(HSNIC_TEST_TIER),--tier $(HSNIC_TEST_TIER))
 
 check-style:
 	scripts/check-style.sh

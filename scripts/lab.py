@@ -38,7 +38,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("HSNIC_CACHE", os.path.expanduser("~/.cache/hsnic"))
 
 NICS = ("hsnic", "virtio-net-pci", "igb", "e1000e")
-TOPOLOGIES = ("loop", "pair", "pair-tcp")
+TOPOLOGIES = ("loop", "pair", "pair-tcp", "pair-tap")
 
 # Documentation ranges only (RFC 5737, RFC 3849).
 NET4 = "192.0.2.%d/24"
@@ -355,6 +355,8 @@ class VM:
 
     def start(self):
         cmd = self.command()
+        if self.lab.netns:
+            cmd = ["ip", "netns", "exec", self.lab.netns] + cmd
         with open(os.path.join(self.dir, "cmdline"), "w") as f:
             f.write(" ".join(shlex.quote(a) for a in cmd) + "\n")
         self.stderr = open(os.path.join(self.dir, "qemu.log"), "w")
@@ -487,6 +489,8 @@ class Lab:
                                         dir=os.path.join(CACHE, "runs"))
         self.vms = []
         self.conf = []
+        self.netns = None           # pair-tap: host netns of the taps
+        self.taps = []
 
     # -- topology
     def _build_topology(self):
@@ -503,6 +507,9 @@ class Lab:
                           "iface vm0 %s remote %s %s"
                           % (m1, NET4 % 2, NET6 % 2),
                           "netconfig vm0 %s %s remote" % (m0, m1)]
+            return
+        if self.topology == "pair-tap":
+            self._build_tap_pair()
             return
         if self.topology == "pair":
             addr = "addr.type=unix,addr.path=%s" % os.path.join(w, "pair.sock")
@@ -523,6 +530,37 @@ class Lab:
             self.vms.append(vm)
             self.conf.append("iface %s %s - %s %s"
                              % (name, mac, NET4 % (i + 1), NET6 % (i + 1)))
+
+    def _build_tap_pair(self):
+        """Two VMs on taps bridged in a network namespace of their own.
+
+        The QEMU processes run inside the namespace, so the taps and the
+        bridge never meet the host's network. vnet_hdr is on: NIC models
+        that can hand offloads to the backend (virtio-net) do.
+        """
+        self.netns = "hsnic-%s" % os.path.basename(self.workdir)[4:]
+        _host("ip netns add %s" % self.netns)
+        _host("ip -n %s link set lo up && ip -n %s link add br0 type bridge "
+              "&& ip -n %s link set br0 up" % ((self.netns,) * 3))
+        for i, name in enumerate(("vm0", "vm1")):
+            vm = VM(self, i, name)
+            tap = "hstap%d" % i
+            mac = vm.add_nic("tap,id=%%(id)s,ifname=%s,script=no,"
+                             "downscript=no,vnet_hdr=on" % tap)
+            self.taps.append(tap)
+            self.vms.append(vm)
+            self.conf.append("iface %s %s - %s %s"
+                             % (name, mac, NET4 % (i + 1), NET6 % (i + 1)))
+
+    def _attach_taps(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        for tap in self.taps:
+            while subprocess.run(["ip", "-n", self.netns, "link", "show",
+                                  tap], capture_output=True).returncode:
+                if time.monotonic() > deadline:
+                    raise LabError("QEMU did not create %s" % tap)
+                time.sleep(0.1)
+            _host("ip -n %s link set %s master br0 up" % (self.netns, tap))
 
     # -- payload disk: agent, tools, module, selftests, lab.conf
     def _build_payload(self):
@@ -574,6 +612,8 @@ class Lab:
         self._build_payload()
         for vm in self.vms:
             vm.start()
+        if self.taps:
+            self._attach_taps()
         for vm in self.vms:
             try:
                 vm.connect(boot_timeout)
@@ -590,6 +630,10 @@ class Lab:
                 vm.shutdown()
             except Exception as e:       # keep shutting the others down
                 log("%s: shutdown: %s" % (vm.name, e))
+        if self.netns:
+            subprocess.run(["ip", "netns", "del", self.netns],
+                           capture_output=True)
+            self.netns = None
         if not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
         elif not self.quiet:
@@ -598,6 +642,12 @@ class Lab:
     def alarms(self):
         return {vm.name: vm.console_alarms() for vm in self.vms
                 if vm.console_alarms()}
+
+
+def _host(cmd):
+    res = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    if res.returncode:
+        raise LabError("%s: %s" % (cmd, res.stderr.strip()))
 
 
 def _du_bytes(path):

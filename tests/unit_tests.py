@@ -130,8 +130,17 @@ def topo_addresses():
         lb = lab.Lab.__new__(lab.Lab)
         lb.workdir = tempfile.mkdtemp()
         lb.topology, lb.conf, lb.vms = topo, [], []
-        lb.half = lb.tcp = None
-        lb._build_topology()
+        lb.half = lb.tcp = lb.netns = None
+        lb.taps, lb.keep, lb.quiet = [], False, True
+        try:
+            lb._build_topology()
+        finally:
+            ns = lb.netns
+            lb.stop()       # pair-tap made a network namespace
+        if ns:
+            res = subprocess.run(["ip", "netns", "list"], text=True,
+                                 capture_output=True)
+            assert ns not in res.stdout, "netns %s left behind" % ns
         ifaces = [c.split() for c in lb.conf if c.startswith("iface")]
         assert len(ifaces) == 2, ifaces
         for f in ifaces:
@@ -141,7 +150,9 @@ def topo_addresses():
         assert len(macs) == 2, "MACs must differ: %s" % macs
         for vm in lb.vms:
             for nd in vm.netdev_args:
-                assert "127.0.0.1" in nd or "unix" in nd, nd
+                # sockets on this host, or taps in the lab's own netns
+                assert "127.0.0.1" in nd or "unix" in nd or \
+                    nd.startswith("tap,") and "script=no" in nd, nd
 
 
 @test(unit, "pair-tcp-halves")
