@@ -4,6 +4,7 @@
 #ifndef _HSNIC_H_
 #define _HSNIC_H_
 
+#include <linux/bpf.h>
 #include <linux/ethtool.h>
 #include <linux/if_vlan.h>
 #include <linux/io.h>
@@ -17,6 +18,7 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 #include <net/netmem.h>
+#include <net/xdp.h>
 
 #include "hsnic_abi.h"
 
@@ -24,18 +26,28 @@
 
 #define HSNIC_DEFAULT_RING	1024
 
-/* Header buffers are page_pool fragments of HSNIC_HDR_TRUESIZE bytes: the
- * skb headroom, the header buffer the device writes, then room for the
- * skb_shared_info, so that a header buffer becomes the skb head as is.
+/* What the device may fill of a buffer of @truesize bytes that starts
+ * with @headroom and ends with room for an skb_shared_info: such a buffer
+ * becomes an skb head, or the linear part of an xdp_buff, as is.
+ */
+#define HSNIC_RX_BUF_LEN(truesize, headroom)				\
+	ALIGN_DOWN(SKB_WITH_OVERHEAD((truesize) - (headroom)),		\
+		   HSNIC_RX_BUF_ALIGN)
+
+/* Header buffers are page_pool fragments of HSNIC_HDR_TRUESIZE bytes laid
+ * out that way, with the skb headroom, or XDP_PACKET_HEADROOM while an XDP
+ * program runs on them.
  */
 #define HSNIC_RX_HEADROOM	NET_SKB_PAD
 #define HSNIC_HDR_TRUESIZE	2048
 #define HSNIC_HDR_BUF_LEN	\
-	ALIGN_DOWN(SKB_WITH_OVERHEAD(HSNIC_HDR_TRUESIZE - HSNIC_RX_HEADROOM), \
-		   HSNIC_RX_BUF_ALIGN)
+	HSNIC_RX_BUF_LEN(HSNIC_HDR_TRUESIZE, HSNIC_RX_HEADROOM)
+#define HSNIC_HDR_BUF_LEN_XDP	\
+	HSNIC_RX_BUF_LEN(HSNIC_HDR_TRUESIZE, XDP_PACKET_HEADROOM)
 
 /* Frames with at most this much payload may stay whole in the header
- * buffer; leaves HSNIC_HDR_BUF_LEN - 1024 bytes for the headers.
+ * buffer; leaves at least HSNIC_HDR_BUF_LEN_XDP - 1024 bytes for the
+ * headers.
  */
 #define HSNIC_HDS_THRESH_MAX	1024
 
@@ -45,7 +57,10 @@
  */
 #define HSNIC_RX_COPY_LEN	256
 
-/* Payload buffers are page_pool pages of rx_page_size bytes. */
+/* Payload buffers are page_pool pages of rx_page_size bytes: whole, or,
+ * while an XDP program runs on them without header split, laid out like
+ * header buffers with XDP_PACKET_HEADROOM (see hsnic_rx_layout()).
+ */
 #define HSNIC_RX_PAGE_MAX	SZ_64K
 
 /* Longest frame the RX path can turn into an skb: at most one frag per
@@ -69,13 +84,28 @@
 
 struct hsnic_priv;
 
+/* What a TX descriptor carries, and what its completion gives back. */
+enum hsnic_tx_type {
+	HSNIC_TX_SKB,		/* ndo_start_xmit: mapped here, skb freed */
+	HSNIC_TX_XDP_TX,	/* XDP_TX: page_pool buffer of this queue pair,
+				 * mapped by its pool, recycled
+				 */
+	HSNIC_TX_XDP_FRAME,	/* ndo_xdp_xmit: mapped here, frame returned */
+};
+
 struct hsnic_tx_buf {
-	struct sk_buff *skb;	/* set on the frame's last descriptor */
+	union {
+		struct sk_buff *skb;	/* HSNIC_TX_SKB, last descriptor */
+		struct xdp_frame *xdpf;	/* HSNIC_TX_XDP_FRAME, last one */
+		netmem_ref netmem;	/* HSNIC_TX_XDP_TX, every one */
+	};
 	DEFINE_DMA_UNMAP_ADDR(dma);
-	DEFINE_DMA_UNMAP_LEN(len);
-	u32 bytes;		/* with skb: bytes on the wire, for BQL */
-	u16 segs;		/* with skb: packets on the wire */
+	DEFINE_DMA_UNMAP_LEN(len);	/* 0: nothing to unmap */
+	u32 bytes;		/* last descriptor: bytes on the wire */
+	u16 segs;		/* last descriptor: packets on the wire */
+	u8 type;		/* enum hsnic_tx_type */
 	bool head;		/* mapped with dma_map_single() */
+	bool last;		/* the frame's last descriptor */
 };
 
 struct hsnic_tx_ring {
@@ -90,7 +120,9 @@ struct hsnic_tx_ring {
 	u32 max_desc;		/* descriptors one frame may use */
 	u32 wake_thresh;	/* free descriptors to restart the queue */
 
-	/* producer side, ndo_start_xmit */
+	/* producer side: ndo_start_xmit, XDP_TX and ndo_xdp_xmit, all under
+	 * the netdev TX queue lock
+	 */
 	u32 tail;
 	u32 db_tail;		/* last value written to the doorbell */
 
@@ -138,11 +170,20 @@ struct hsnic_rx_ring {
 
 	u32 size;
 	u32 mask;
-	u32 buf_len;		/* payload buffer bytes, the pool's page size */
+	u32 page_len;		/* payload buffer truesize, the pool's page size */
+	u32 headroom;		/* payload buffer bytes before what the device
+				 * fills (XDP only)
+				 */
+	u32 buf_len;		/* BUF_LEN: payload bytes per buffer */
+	u32 hdr_headroom;
+	u32 hdr_buf_len;	/* HDR_BUF_LEN */
 	u32 hds_thresh;
 	bool hds;		/* header split on */
+	bool xdp;		/* buffers laid out for XDP, xdp_rxq registered */
 	bool unreadable;	/* payload pool backed by a memory provider */
 	bool started;		/* the device has seen the rings */
+
+	struct xdp_rxq_info xdp_rxq;
 };
 
 struct hsnic_tx_stats {
@@ -160,6 +201,10 @@ struct hsnic_tx_stats {
 	u64 tso_packets;	/* frames with HSNIC_TXD_TSO */
 	u64 tso_bytes;
 	u64 tso_segs;
+	u64 xdp_xmit;		/* frames ndo_xdp_xmit queued (also under the
+				 * TX queue lock)
+				 */
+	u64 xdp_xmit_errors;	/* frames it refused */
 	struct u64_stats_sync xmit_syncp;
 };
 
@@ -173,6 +218,14 @@ struct hsnic_rx_stats {
 	u64 csum_ok;
 	u64 csum_bad;
 	u64 csum_none;
+	/* XDP verdicts, and those of them that could not be carried out */
+	u64 xdp_pass;
+	u64 xdp_drop;
+	u64 xdp_tx;
+	u64 xdp_redirect;
+	u64 xdp_aborted;
+	u64 xdp_tx_errors;	/* XDP_TX the TX ring could not take */
+	u64 xdp_redirect_errors;
 	struct u64_stats_sync syncp;
 };
 
@@ -211,6 +264,7 @@ struct hsnic_cfg {
 	u32 rx_buf_len;		/* default rx_page_size (ethtool rx-buf-len) */
 	u32 hds_thresh;
 	bool hds;		/* tcp-data-split enabled */
+	bool xdp;		/* buffers laid out for an XDP program */
 };
 
 /* Driver copy of an RSS context, programmed again after a device reset. */
@@ -256,6 +310,13 @@ struct hsnic_priv {
 	struct hsnic_rule rules[HSNIC_NUM_RULES];
 	struct page *held_page;	/* debugfs pp_hold */
 	struct page_pool *held_pool;
+	/* written under the instance lock, read by NAPI with READ_ONCE() */
+	struct bpf_prog *xdp_prog;
+
+	/* queue pairs ndo_xdp_xmit may use: 0 while the TX rings are not
+	 * ready, published with smp_store_release()
+	 */
+	unsigned int xdp_tx_qps;
 
 	struct work_struct reset_task;
 	u64 resets;
@@ -287,7 +348,9 @@ static inline void hsnic_wr32(const struct hsnic_priv *priv, u32 reg, u32 val)
 void hsnic_schedule_reset(struct hsnic_priv *priv);
 int hsnic_reconfigure(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
 		      struct netlink_ext_ack *extack);
-bool hsnic_rx_ring_fits(u32 ring_size, u32 buf_len, u32 mtu);
+int hsnic_check_mtu(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
+		    const struct bpf_prog *prog, u32 mtu,
+		    struct netlink_ext_ack *extack);
 bool hsnic_any_mp(struct hsnic_priv *priv);
 void hsnic_qp_napi_on(struct hsnic_qp *qp);
 void hsnic_qp_napi_off(struct hsnic_qp *qp);
@@ -301,6 +364,10 @@ void hsnic_fetch_rx_stats(struct hsnic_qp *qp, struct hsnic_rx_stats *s);
 void hsnic_fetch_tx_stats(struct hsnic_qp *qp, struct hsnic_tx_stats *s);
 
 /* hsnic_txrx.c */
+u32 hsnic_rx_layout(const struct hsnic_cfg *cfg, u32 page_len,
+		    u32 *headroom);
+u32 hsnic_xdp_max_frame(const struct hsnic_cfg *cfg,
+			const struct bpf_prog *prog);
 int hsnic_tx_ring_alloc(struct hsnic_qp *qp);
 void hsnic_tx_ring_free(struct hsnic_qp *qp);
 int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
@@ -313,6 +380,8 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev);
 netdev_features_t hsnic_features_check(struct sk_buff *skb,
 				       struct net_device *netdev,
 				       netdev_features_t features);
+int hsnic_xdp_xmit(struct net_device *netdev, int n,
+		   struct xdp_frame **frames, u32 flags);
 int hsnic_poll(struct napi_struct *napi, int budget);
 irqreturn_t hsnic_qp_irq(int irq, void *data);
 void hsnic_refill_timer(struct timer_list *t);

@@ -52,17 +52,19 @@ static void hsnic_dbg_qp(struct seq_file *m, struct hsnic_priv *priv,
 		return;
 	}
 
-	seq_printf(m, "  rx: size %u buf_len %u fill %u hds %u hds_thresh %u\n",
-		   rx->size, rx->buf_len, rx->fill, rx->hds, rx->hds_thresh);
+	seq_printf(m, "  rx: size %u page_len %u headroom %u buf_len %u fill %u hds %u hds_thresh %u xdp %u\n",
+		   rx->size, rx->page_len, rx->headroom, rx->buf_len, rx->fill,
+		   rx->hds, rx->hds_thresh, rx->xdp);
 	seq_printf(m, "  rx payload: head %u tail %u posted %u pp %u%s order %u\n",
 		   rx->head, rx->tail, (rx->tail - rx->head) & rx->mask,
 		   hsnic_pp_id(rx->pp), rx->unreadable ? " (unreadable)" : "",
 		   rx->pp ? rx->pp->p.order : 0);
 	if (rx->hds)
-		seq_printf(m, "  rx header: head %u tail %u posted %u pp %u\n",
+		seq_printf(m, "  rx header: head %u tail %u posted %u pp %u headroom %u buf_len %u\n",
 			   rx->hdr_head, rx->hdr_tail,
 			   (rx->hdr_tail - rx->hdr_head) & rx->mask,
-			   hsnic_pp_id(rx->hdr_pp));
+			   hsnic_pp_id(rx->hdr_pp), rx->hdr_headroom,
+			   rx->hdr_buf_len);
 	seq_printf(m, "  rx cmpl: head %u gen %u\n", rx->cmpl_head,
 		   rx->cmpl_gen);
 	seq_printf(m, "  rx dev: status %#x head %u tail %u hdr_head %u hdr_tail %u cmpl_idx %u\n",

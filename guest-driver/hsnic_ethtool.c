@@ -70,6 +70,7 @@ static int hsnic_set_ringparam(struct net_device *netdev,
 	struct hsnic_priv *priv = netdev_priv(netdev);
 	u32 buf_max = min_t(u32, HSNIC_RX_PAGE_MAX, priv->max_rx_buf);
 	struct hsnic_cfg cfg = priv->cfg;
+	int err;
 
 	if (ring->tx_pending < HSNIC_MIN_RING ||
 	    ring->rx_pending < HSNIC_MIN_RING ||
@@ -110,14 +111,10 @@ static int hsnic_set_ringparam(struct net_device *netdev,
 		return -EBUSY;
 	}
 
-	if (!hsnic_rx_ring_fits(cfg.rx_ring_size, cfg.rx_buf_len,
-				netdev->mtu)) {
-		NL_SET_ERR_MSG_FMT_MOD(extack,
-				       "%u RX buffers of %u bytes can't hold an MTU %u frame",
-				       cfg.rx_ring_size - 1, cfg.rx_buf_len,
-				       netdev->mtu);
-		return -EINVAL;
-	}
+	/* header split and rx-buf-len change what an XDP program sees */
+	err = hsnic_check_mtu(priv, &cfg, priv->xdp_prog, netdev->mtu, extack);
+	if (err)
+		return err;
 
 	if (cfg.tx_ring_size == priv->cfg.tx_ring_size &&
 	    cfg.rx_ring_size == priv->cfg.rx_ring_size &&
@@ -255,12 +252,17 @@ static const char hsnic_dstat_names[HSNIC_DSTAT_NUM][ETH_GSTRING_LEN] = {
 
 static const char hsnic_tx_stat_names[][ETH_GSTRING_LEN] = {
 	"packets", "bytes", "dropped", "errors", "stops", "wakes", "csum",
-	"tso_packets", "tso_bytes", "tso_segs",
+	"tso_packets", "tso_bytes", "tso_segs", "xdp_xmit", "xdp_xmit_errors",
 };
 
+/* xdp_*: verdicts of the program; xdp_*_errors: those of them that could
+ * not be carried out (the frame was dropped)
+ */
 static const char hsnic_rx_stat_names[][ETH_GSTRING_LEN] = {
 	"packets", "bytes", "dropped", "errors", "alloc_fail",
 	"hdr_unreadable", "csum_ok", "csum_bad", "csum_none",
+	"xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "xdp_aborted",
+	"xdp_tx_errors", "xdp_redirect_errors",
 };
 
 static const char hsnic_rxs_names[HSNIC_RXS_NUM][ETH_GSTRING_LEN] = {
@@ -364,6 +366,8 @@ static void hsnic_get_ethtool_stats(struct net_device *netdev,
 		*data++ = tx.tso_packets;
 		*data++ = tx.tso_bytes;
 		*data++ = tx.tso_segs;
+		*data++ = tx.xdp_xmit;
+		*data++ = tx.xdp_xmit_errors;
 
 		hsnic_fetch_rx_stats(qp, &rx);
 		*data++ = rx.packets;
@@ -375,6 +379,13 @@ static void hsnic_get_ethtool_stats(struct net_device *netdev,
 		*data++ = rx.csum_ok;
 		*data++ = rx.csum_bad;
 		*data++ = rx.csum_none;
+		*data++ = rx.xdp_pass;
+		*data++ = rx.xdp_drop;
+		*data++ = rx.xdp_tx;
+		*data++ = rx.xdp_redirect;
+		*data++ = rx.xdp_aborted;
+		*data++ = rx.xdp_tx_errors;
+		*data++ = rx.xdp_redirect_errors;
 
 		if (!hsnic_has_qstats(priv))
 			continue;
@@ -383,6 +394,63 @@ static void hsnic_get_ethtool_stats(struct net_device *netdev,
 		for (i = 0; i < HSNIC_RXS_NUM; i++)
 			*data++ = hsnic_rxq_hw_stat(priv, q, i);
 	}
+}
+
+/* ---- pause and FEC ---- */
+
+/* There is no flow control: the device neither sends pause frames nor
+ * acts on received ones, which it delivers like any other frame.
+ */
+static void hsnic_get_pauseparam(struct net_device *netdev,
+				 struct ethtool_pauseparam *pause)
+{
+	pause->autoneg = AUTONEG_DISABLE;
+	pause->rx_pause = 0;
+	pause->tx_pause = 0;
+}
+
+static void hsnic_get_pause_stats(struct net_device *netdev,
+				  struct ethtool_pause_stats *stats)
+{
+	/* the device never sends pause frames and, with pause off, none it
+	 * receives is a MAC control frame: honest zeros
+	 */
+	stats->tx_pause_frames = 0;
+	stats->rx_pause_frames = 0;
+}
+
+/* The link is a virtual wire: no FEC, nothing to configure. */
+static int hsnic_get_fecparam(struct net_device *netdev,
+			      struct ethtool_fecparam *fec)
+{
+	fec->fec = ETHTOOL_FEC_NONE;
+	fec->active_fec = ETHTOOL_FEC_OFF;
+	return 0;
+}
+
+/* Codewords by number of symbol errors: none and one; the core stops at
+ * the first {0, 0} after the first bin.
+ */
+static const struct ethtool_fec_hist_range hsnic_fec_ranges[] = {
+	{ 0, 0 },
+	{ 1, 1 },
+	{ 0, 0 },
+};
+
+static void hsnic_get_fec_stats(struct net_device *netdev,
+				struct ethtool_fec_stats *fec_stats,
+				struct ethtool_fec_hist *hist)
+{
+	unsigned int i;
+
+	/* a virtual wire has no symbol errors to correct or to give up on */
+	fec_stats->corrected_blocks.total = 0;
+	fec_stats->uncorrectable_blocks.total = 0;
+	fec_stats->corrected_bits.total = 0;
+
+	hist->ranges = hsnic_fec_ranges;
+	for (i = 0; i < ARRAY_SIZE(hsnic_fec_ranges) - 1; i++)
+		hist->values[i].sum = 0;
 }
 
 /* ---- register dump ---- */
@@ -1166,6 +1234,10 @@ const struct ethtool_ops hsnic_ethtool_ops = {
 	.get_msglevel			= hsnic_get_msglevel,
 	.set_msglevel			= hsnic_set_msglevel,
 	.get_link			= ethtool_op_get_link,
+	.get_pauseparam			= hsnic_get_pauseparam,
+	.get_pause_stats		= hsnic_get_pause_stats,
+	.get_fecparam			= hsnic_get_fecparam,
+	.get_fec_stats			= hsnic_get_fec_stats,
 	.get_coalesce			= hsnic_get_coalesce,
 	.set_coalesce			= hsnic_set_coalesce,
 	.get_ringparam			= hsnic_get_ringparam,

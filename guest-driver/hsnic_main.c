@@ -150,18 +150,14 @@ static void hsnic_update_link(struct hsnic_priv *priv)
 	mutex_unlock(&priv->link_lock);
 }
 
-/* Program the device-wide configuration a reset clears: receive filter,
- * RSS contexts, flow rules and interrupt moderation.
+/* Program the device-wide configuration a reset clears: receive filter
+ * (@any_mc: the netdev has multicast addresses), RSS contexts, flow rules
+ * and interrupt moderation.
  */
-static void hsnic_hw_config(struct hsnic_priv *priv)
+static void hsnic_hw_config(struct hsnic_priv *priv, bool any_mc)
 {
-	struct net_device *netdev = priv->netdev;
 	unsigned int c;
-	bool any_mc;
 
-	netif_addr_lock_bh(netdev);
-	any_mc = !netdev_mc_empty(netdev);
-	netif_addr_unlock_bh(netdev);
 	hsnic_write_rx_mode(priv, any_mc);
 
 	if (priv->features & HSNIC_F_RSS)
@@ -183,6 +179,8 @@ static void hsnic_events_enable(struct hsnic_priv *priv)
 /* Reset the device and restore its configuration. Instance lock held. */
 static int hsnic_dev_reset(struct hsnic_priv *priv)
 {
+	struct net_device *netdev = priv->netdev;
+	bool any_mc;
 	int err;
 
 	hsnic_hw_stats_fold(priv);
@@ -190,7 +188,10 @@ static int hsnic_dev_reset(struct hsnic_priv *priv)
 	if (err)
 		return err;
 
-	hsnic_hw_config(priv);
+	netif_addr_lock_bh(netdev);
+	any_mc = !netdev_mc_empty(netdev);
+	netif_addr_unlock_bh(netdev);
+	hsnic_hw_config(priv, any_mc);
 	hsnic_events_enable(priv);
 	return 0;
 }
@@ -276,7 +277,7 @@ static int hsnic_rxq_start(struct hsnic_priv *priv, struct hsnic_qp *qp)
 		   upper_32_bits(rx->hdr_desc_dma));
 	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_RXQ_BUF_LEN), rx->buf_len);
 	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_RXQ_HDR_BUF_LEN),
-		   HSNIC_HDR_BUF_LEN);
+		   rx->hdr_buf_len);
 	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_RXQ_HDS_THRESH),
 		   rx->hds_thresh);
 	if (rx->hds)
@@ -357,6 +358,14 @@ static void hsnic_teardown(struct hsnic_priv *priv)
 	struct net_device *netdev = priv->netdev;
 	unsigned int n = priv->cfg.num_qp, q;
 	bool napi_del = false, stuck = false;
+
+	/* ndo_xdp_xmit runs in other devices' NAPI polls, under RCU: once
+	 * it is closed and they are done, nothing but us touches the rings
+	 */
+	if (priv->xdp_tx_qps) {
+		WRITE_ONCE(priv->xdp_tx_qps, 0);
+		synchronize_net();
+	}
 
 	for (q = 0; q < n; q++) {
 		struct hsnic_qp *qp = &priv->qps[q];
@@ -457,6 +466,8 @@ static int hsnic_up(struct hsnic_priv *priv)
 	priv->up = true;
 	/* wake, not start: after a reset the qdisc may hold frames */
 	netif_tx_wake_all_queues(netdev);
+	/* the TX rings are ready for ndo_xdp_xmit, see hsnic_xdp_xmit() */
+	smp_store_release(&priv->xdp_tx_qps, n);
 	hsnic_update_link(priv);
 
 	return 0;
@@ -636,33 +647,126 @@ static int hsnic_set_rx_mode(struct net_device *netdev,
 	return 0;
 }
 
-/* A frame of @mtu must fit in the payload buffers one ring can post, as
- * with header split off (or a header overflow) all of it lands there.
- */
-bool hsnic_rx_ring_fits(u32 ring_size, u32 buf_len, u32 mtu)
+/* ndo_change_mtu has no extack: log instead */
+static __printf(3, 4) void hsnic_mtu_err(struct hsnic_priv *priv,
+					 struct netlink_ext_ack *extack,
+					 const char *fmt, ...)
 {
-	return DIV_ROUND_UP(mtu + VLAN_ETH_HLEN, buf_len) < ring_size;
+	char msg[NETLINK_MAX_FMTMSG_LEN];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+
+	if (extack)
+		NL_SET_ERR_MSG_FMT_MOD(extack, "%s", msg);
+	else
+		netdev_err(priv->netdev, "%s\n", msg);
+}
+
+/* Check that frames of @mtu fit the RX buffers of @cfg, and an XDP
+ * program @prog (if any) can see all of them.
+ */
+int hsnic_check_mtu(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
+		    const struct bpf_prog *prog, u32 mtu,
+		    struct netlink_ext_ack *extack)
+{
+	u32 headroom, buf_len, max;
+
+	/* with header split off (or a header overflow) the whole frame
+	 * lands in the payload buffers one ring can post
+	 */
+	buf_len = hsnic_rx_layout(cfg, cfg->rx_buf_len, &headroom);
+	if (DIV_ROUND_UP(mtu + VLAN_ETH_HLEN, buf_len) >= cfg->rx_ring_size) {
+		hsnic_mtu_err(priv, extack,
+			      "MTU %u needs over %u RX buffers of %u bytes: grow the RX ring",
+			      mtu, cfg->rx_ring_size - 1, buf_len);
+		return -EINVAL;
+	}
+
+	if (!prog)
+		return 0;
+
+	max = hsnic_xdp_max_frame(cfg, prog);
+	if (mtu + VLAN_ETH_HLEN > max) {
+		hsnic_mtu_err(priv, extack,
+			      "MTU %u is too large for %s XDP program: at most %u",
+			      mtu, prog->aux->xdp_has_frags ?
+			      "a multi-buffer" : "a single-buffer",
+			      max - VLAN_ETH_HLEN);
+		return -EINVAL;
+	}
+
+	return 0;
 }
 
 static int hsnic_change_mtu(struct net_device *netdev, int new_mtu)
 {
 	struct hsnic_priv *priv = netdev_priv(netdev);
+	int err;
 
 	/* Buffers do not depend on the MTU, longer frames just use more of
 	 * them, so the queues keep running. The smallest buffers are the
 	 * default ones: memory providers may only ask for larger pages.
 	 */
-	if (!hsnic_rx_ring_fits(priv->cfg.rx_ring_size, priv->cfg.rx_buf_len,
-				new_mtu)) {
-		netdev_err(netdev,
-			   "MTU %d needs more than %u RX buffers of %u bytes; grow the RX ring first\n",
-			   new_mtu, priv->cfg.rx_ring_size - 1,
-			   priv->cfg.rx_buf_len);
-		return -EINVAL;
-	}
+	err = hsnic_check_mtu(priv, &priv->cfg, priv->xdp_prog, new_mtu, NULL);
+	if (err)
+		return err;
 
 	WRITE_ONCE(netdev->mtu, new_mtu);
 	return 0;
+}
+
+/* Attach, replace or detach the XDP program. The queues are re-created
+ * only when the buffer layout changes, i.e. on attach and detach; a
+ * replacement is a pointer swap NAPI picks up at its next frame. Either
+ * way the old program is only put after the swap, and runs at most until
+ * the end of an RCU grace period, like any BPF program.
+ */
+static int hsnic_xdp_setup(struct hsnic_priv *priv, struct bpf_prog *prog,
+			   struct netlink_ext_ack *extack)
+{
+	struct net_device *netdev = priv->netdev;
+	struct bpf_prog *old = priv->xdp_prog;
+	struct hsnic_cfg cfg = priv->cfg;
+	int err;
+
+	cfg.xdp = !!prog;
+	if (prog) {
+		err = hsnic_check_mtu(priv, &cfg, prog, netdev->mtu, extack);
+		if (err)
+			return err;
+	}
+
+	/* rings not laid out for XDP never look at the program */
+	WRITE_ONCE(priv->xdp_prog, prog);
+	if (cfg.xdp != priv->cfg.xdp) {
+		err = hsnic_reconfigure(priv, &cfg, extack);
+		if (err) {
+			WRITE_ONCE(priv->xdp_prog, old);
+			return err;
+		}
+	}
+
+	if (old)
+		bpf_prog_put(old);
+	return 0;
+}
+
+static int hsnic_bpf(struct net_device *netdev, struct netdev_bpf *bpf)
+{
+	struct hsnic_priv *priv = netdev_priv(netdev);
+
+	switch (bpf->command) {
+	case XDP_SETUP_PROG:
+		return hsnic_xdp_setup(priv, bpf->prog, bpf->extack);
+	case XDP_SETUP_PROG_HW:
+		NL_SET_ERR_MSG_MOD(bpf->extack, "XDP offload is not supported");
+		return -EOPNOTSUPP;
+	default:
+		return -EOPNOTSUPP;
+	}
 }
 
 static int hsnic_set_features(struct net_device *netdev,
@@ -701,6 +805,13 @@ void hsnic_fetch_rx_stats(struct hsnic_qp *qp, struct hsnic_rx_stats *s)
 		s->csum_ok = rx->csum_ok;
 		s->csum_bad = rx->csum_bad;
 		s->csum_none = rx->csum_none;
+		s->xdp_pass = rx->xdp_pass;
+		s->xdp_drop = rx->xdp_drop;
+		s->xdp_tx = rx->xdp_tx;
+		s->xdp_redirect = rx->xdp_redirect;
+		s->xdp_aborted = rx->xdp_aborted;
+		s->xdp_tx_errors = rx->xdp_tx_errors;
+		s->xdp_redirect_errors = rx->xdp_redirect_errors;
 	} while (u64_stats_fetch_retry(&rx->syncp, start));
 }
 
@@ -724,6 +835,8 @@ void hsnic_fetch_tx_stats(struct hsnic_qp *qp, struct hsnic_tx_stats *s)
 		s->tso_packets = tx->tso_packets;
 		s->tso_bytes = tx->tso_bytes;
 		s->tso_segs = tx->tso_segs;
+		s->xdp_xmit = tx->xdp_xmit;
+		s->xdp_xmit_errors = tx->xdp_xmit_errors;
 	} while (u64_stats_fetch_retry(&tx->xmit_syncp, start));
 }
 
@@ -765,6 +878,8 @@ static const struct net_device_ops hsnic_netdev_ops = {
 	.ndo_change_mtu		= hsnic_change_mtu,
 	.ndo_set_features	= hsnic_set_features,
 	.ndo_tx_timeout		= hsnic_tx_timeout,
+	.ndo_bpf		= hsnic_bpf,
+	.ndo_xdp_xmit		= hsnic_xdp_xmit,
 };
 
 /* ---- queue statistics (netdev qstats) ---- */
@@ -1059,6 +1174,17 @@ static void hsnic_set_features_init(struct hsnic_priv *priv)
 	netif_set_tso_max_size(netdev, HSNIC_MAX_FRAME);
 	/* devmem TX: frags may be dma-buf net_iovs, see hsnic_tx_unmap() */
 	netdev->netmem_tx = NETMEM_TX_DMA;
+
+	/* Both queue layouts (with and without header split) run every
+	 * action on multi-buffer frames, and redirected frames share the
+	 * stack's TX rings under the TX queue lock: nothing here depends on
+	 * the configuration, so these never change. The core refuses what
+	 * cannot work: single-buffer programs with header split, XDP with
+	 * memory providers.
+	 */
+	netdev->xdp_features = NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT |
+			       NETDEV_XDP_ACT_RX_SG | NETDEV_XDP_ACT_NDO_XMIT |
+			       NETDEV_XDP_ACT_NDO_XMIT_SG;
 }
 
 static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
@@ -1089,6 +1215,11 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		err = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
 	if (err)
 		return dev_err_probe(dev, err, "no usable DMA configuration\n");
+	/* Descriptors carry an address and a length each, so the device has
+	 * no segment limit: memory providers map whole dma-bufs and zcrx
+	 * areas in segments far larger than the 64 KiB PCI default.
+	 */
+	dma_set_max_seg_size(dev, UINT_MAX);
 
 	magic = readl(regs + HSNIC_REG_MAGIC);
 	if (magic != HSNIC_MAGIC)
@@ -1195,8 +1326,11 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	if (err)
 		goto err_free_netdev;
 
+	/* not registered: no addresses yet, and register_netdevice() is what
+	 * initialises the address list lock
+	 */
 	hsnic_rss_init(priv);
-	hsnic_hw_config(priv);
+	hsnic_hw_config(priv, false);
 
 	err = request_threaded_irq(pci_irq_vector(pdev, HSNIC_VEC_EVENTS),
 				   NULL, hsnic_evt_irq, IRQF_ONESHOT,

@@ -2,8 +2,10 @@
 /* hsnic: descriptor rings, transmit, receive and NAPI. */
 
 #include <linux/bitfield.h>
+#include <linux/bpf_trace.h>
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
+#include <linux/filter.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/log2.h>
@@ -14,8 +16,13 @@
 #include <net/netdev_queues.h>
 #include <net/netmem.h>
 #include <net/page_pool/helpers.h>
+#include <net/xdp.h>
 
 #include "hsnic.h"
+
+/* XDP work a NAPI poll leaves for its end */
+#define HSNIC_XDP_TX		BIT(0)	/* TX doorbell to ring */
+#define HSNIC_XDP_REDIRECT	BIT(1)	/* xdp_do_flush() */
 
 /* The device broke the ABI: stop trusting this queue pair and reset. */
 static __printf(2, 3) void hsnic_qp_fault(struct hsnic_qp *qp,
@@ -103,13 +110,19 @@ static int hsnic_tx_maybe_stop(struct hsnic_qp *qp, struct netdev_queue *txq,
 	return res;
 }
 
+/* A buffer mapped here, to unmap on completion: skb heads and frags, and
+ * ndo_xdp_xmit frames.
+ */
 static void hsnic_tx_put_desc(struct hsnic_tx_ring *tx, u32 idx,
-			      dma_addr_t dma, u32 len, netmem_ref netmem)
+			      dma_addr_t dma, u32 len, netmem_ref netmem,
+			      enum hsnic_tx_type type)
 {
 	struct hsnic_tx_desc *desc = &tx->desc[idx];
 	struct hsnic_tx_buf *buf = &tx->bufs[idx];
 
 	buf->skb = NULL;
+	buf->type = type;
+	buf->last = false;
 	buf->head = !netmem;
 	if (netmem)
 		netmem_dma_unmap_addr_set(netmem, buf, dma, dma);
@@ -120,6 +133,16 @@ static void hsnic_tx_put_desc(struct hsnic_tx_ring *tx, u32 idx,
 	desc->addr = cpu_to_le64(dma);
 	desc->len = cpu_to_le32(len);
 	desc->cmd = 0;
+}
+
+/* Close the frame that ends with descriptor @last. */
+static void hsnic_tx_put_eop(struct hsnic_tx_ring *tx, u32 last, u32 bytes,
+			     u16 segs)
+{
+	tx->desc[last].cmd |= cpu_to_le32(HSNIC_TXD_EOP);
+	tx->bufs[last].last = true;
+	tx->bufs[last].bytes = bytes;
+	tx->bufs[last].segs = segs;
 }
 
 /* The device finds the L4 header by parsing the frame, so it can fill the
@@ -230,7 +253,7 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 		dma = dma_map_single(dev, skb->data, len, DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, dma))
 			goto unmap;
-		hsnic_tx_put_desc(tx, tail, dma, len, 0);
+		hsnic_tx_put_desc(tx, tail, dma, len, 0, HSNIC_TX_SKB);
 		last = tail;
 		tail = (tail + 1) & tx->mask;
 	}
@@ -245,7 +268,8 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 		dma = skb_frag_dma_map(dev, frag, 0, len, DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, dma))
 			goto unmap;
-		hsnic_tx_put_desc(tx, tail, dma, len, skb_frag_netmem(frag));
+		hsnic_tx_put_desc(tx, tail, dma, len, skb_frag_netmem(frag),
+				  HSNIC_TX_SKB);
 		last = tail;
 		tail = (tail + 1) & tx->mask;
 	}
@@ -255,10 +279,8 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 
 	/* offloads are taken from the first descriptor */
 	tx->desc[first].cmd = cpu_to_le32(cmd);
-	tx->desc[last].cmd |= cpu_to_le32(HSNIC_TXD_EOP);
+	hsnic_tx_put_eop(tx, last, bytes, segs);
 	tx->bufs[last].skb = skb;
-	tx->bufs[last].bytes = bytes;
-	tx->bufs[last].segs = segs;
 
 	if (cmd) {
 		u64_stats_update_begin(&qp->tx_stats.xmit_syncp);
@@ -294,6 +316,198 @@ drop_freed:
 	return NETDEV_TX_OK;
 }
 
+/* ---- XDP transmit ---- */
+
+/* Queue an XDP_TX frame on the queue pair's own TX ring. Its buffers are
+ * page pool buffers of this queue pair, mapped by their pools (both ways
+ * while an XDP program runs): each descriptor keeps its buffer until the
+ * completion recycles it. Called from NAPI; false means nothing was queued
+ * and the buffers are still the caller's.
+ */
+static bool hsnic_xdp_tx(struct hsnic_qp *qp, struct xdp_buff *xdp)
+{
+	struct net_device *netdev = qp->priv->netdev;
+	struct device *dev = &qp->priv->pdev->dev;
+	struct netdev_queue *txq = netdev_get_tx_queue(netdev, qp->idx);
+	struct hsnic_tx_ring *tx = &qp->tx;
+	struct skb_shared_info *sinfo = NULL;
+	u32 i, nr_frags = 0, tail, last, off, len;
+	bool queued = false;
+	netmem_ref netmem;
+	dma_addr_t dma;
+
+	if (unlikely(xdp_buff_has_frags(xdp))) {
+		sinfo = xdp_get_shared_info_from_buff(xdp);
+		nr_frags = sinfo->nr_frags;
+	}
+	if (unlikely(xdp_get_buff_len(xdp) > HSNIC_MAX_FRAME))
+		return false;
+
+	__netif_tx_lock(txq, smp_processor_id());
+
+	if (unlikely(!tx->desc || hsnic_tx_unused(tx) < nr_frags + 1))
+		goto out;
+
+	tail = tx->tail;
+	last = tail;
+	for (i = 0; i <= nr_frags; i++) {
+		if (!i) {
+			/* a header buffer is a fragment of a page */
+			struct page *page = virt_to_head_page(xdp->data);
+
+			netmem = page_to_netmem(page);
+			off = xdp->data - page_address(page);
+			len = xdp->data_end - xdp->data;
+		} else {
+			skb_frag_t *frag = &sinfo->frags[i - 1];
+
+			netmem = skb_frag_netmem(frag);
+			off = skb_frag_off(frag);
+			len = skb_frag_size(frag);
+		}
+		/* the program may have written to it */
+		dma = page_pool_get_dma_addr_netmem(netmem);
+		dma_sync_single_range_for_device(dev, dma, off, len,
+						 DMA_BIDIRECTIONAL);
+		dma += off;
+
+		tx->bufs[tail].netmem = netmem;
+		tx->bufs[tail].type = HSNIC_TX_XDP_TX;
+		tx->bufs[tail].last = false;
+		tx->bufs[tail].head = false;
+		dma_unmap_len_set(&tx->bufs[tail], len, 0);
+		tx->desc[tail].addr = cpu_to_le64(dma);
+		tx->desc[tail].len = cpu_to_le32(len);
+		tx->desc[tail].cmd = 0;
+		last = tail;
+		tail = (tail + 1) & tx->mask;
+	}
+	hsnic_tx_put_eop(tx, last, xdp_get_buff_len(xdp), 1);
+
+	WRITE_ONCE(tx->tail, tail);
+	txq_trans_cond_update(txq);
+	/* keep room for the stack's next frame, see hsnic_start_xmit() */
+	hsnic_tx_maybe_stop(qp, txq, tx->max_desc);
+	queued = true;
+out:
+	__netif_tx_unlock(txq);
+	return queued;
+}
+
+/* Ring the doorbell for the XDP_TX frames of a NAPI poll. */
+static void hsnic_xdp_tx_flush(struct hsnic_qp *qp)
+{
+	struct netdev_queue *txq;
+
+	txq = netdev_get_tx_queue(qp->priv->netdev, qp->idx);
+	__netif_tx_lock(txq, smp_processor_id());
+	hsnic_tx_flush(&qp->tx);
+	__netif_tx_unlock(txq);
+}
+
+/* Queue a frame redirected to us: TX queue lock held. */
+static bool hsnic_xdp_xmit_frame(struct hsnic_qp *qp, struct xdp_frame *xdpf)
+{
+	struct device *dev = &qp->priv->pdev->dev;
+	struct hsnic_tx_ring *tx = &qp->tx;
+	struct skb_shared_info *sinfo = NULL;
+	u32 i, nr_frags = 0, first, tail, len;
+	dma_addr_t dma;
+
+	if (unlikely(xdp_frame_has_frags(xdpf))) {
+		sinfo = xdp_get_shared_info_from_frame(xdpf);
+		nr_frags = sinfo->nr_frags;
+	}
+	if (unlikely(xdp_get_frame_len(xdpf) > HSNIC_MAX_FRAME ||
+		     hsnic_tx_unused(tx) < nr_frags + 1))
+		return false;
+
+	first = tx->tail;
+	tail = first;
+
+	dma = dma_map_single(dev, xdpf->data, xdpf->len, DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, dma))
+		return false;
+	hsnic_tx_put_desc(tx, tail, dma, xdpf->len, 0, HSNIC_TX_XDP_FRAME);
+	tail = (tail + 1) & tx->mask;
+
+	for (i = 0; i < nr_frags; i++) {
+		skb_frag_t *frag = &sinfo->frags[i];
+
+		len = skb_frag_size(frag);
+		if (!len)
+			continue;
+		dma = skb_frag_dma_map(dev, frag, 0, len, DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, dma))
+			goto unmap;
+		hsnic_tx_put_desc(tx, tail, dma, len, skb_frag_netmem(frag),
+				  HSNIC_TX_XDP_FRAME);
+		tail = (tail + 1) & tx->mask;
+	}
+
+	hsnic_tx_put_eop(tx, (tail - 1) & tx->mask, xdp_get_frame_len(xdpf),
+			 1);
+	tx->bufs[(tail - 1) & tx->mask].xdpf = xdpf;
+	WRITE_ONCE(tx->tail, tail);
+	return true;
+
+unmap:
+	for (i = first; i != tail; i = (i + 1) & tx->mask)
+		hsnic_tx_unmap(dev, &tx->bufs[i]);
+	return false;
+}
+
+/* ndo_xdp_xmit: frames other devices (or our own queues) redirect to us.
+ * They go on the TX ring of the queue pair picked by the CPU, shared with
+ * the stack under the TX queue lock. Returns how many of the first frames
+ * were queued; the caller frees the others.
+ */
+int hsnic_xdp_xmit(struct net_device *netdev, int n,
+		   struct xdp_frame **frames, u32 flags)
+{
+	struct hsnic_priv *priv = netdev_priv(netdev);
+	struct netdev_queue *txq;
+	unsigned int nqp, cpu;
+	struct hsnic_qp *qp;
+	int i;
+
+	if (unlikely(flags & ~XDP_XMIT_FLAGS_MASK))
+		return -EINVAL;
+
+	/* pairs with smp_store_release() in hsnic_up(); hsnic_teardown()
+	 * clears it and waits for us before it frees the rings
+	 */
+	nqp = smp_load_acquire(&priv->xdp_tx_qps);
+	if (unlikely(!nqp))
+		return -ENETDOWN;
+
+	cpu = smp_processor_id();
+	qp = &priv->qps[cpu % nqp];
+	txq = netdev_get_tx_queue(netdev, qp->idx);
+
+	__netif_tx_lock(txq, cpu);
+
+	for (i = 0; i < n; i++)
+		if (!hsnic_xdp_xmit_frame(qp, frames[i]))
+			break;
+
+	if (i) {
+		txq_trans_cond_update(txq);
+		hsnic_tx_maybe_stop(qp, txq, qp->tx.max_desc);
+	}
+	if (flags & XDP_XMIT_FLUSH)
+		hsnic_tx_flush(&qp->tx);
+
+	u64_stats_update_begin(&qp->tx_stats.xmit_syncp);
+	qp->tx_stats.xdp_xmit += i;
+	qp->tx_stats.xdp_xmit_errors += n - i;
+	u64_stats_update_end(&qp->tx_stats.xmit_syncp);
+
+	__netif_tx_unlock(txq);
+
+	return i;
+}
+
 /* @head must move forward over in-flight descriptors only, and stop
  * right after the last descriptor of a frame.
  */
@@ -303,7 +517,43 @@ static bool hsnic_tx_head_valid(const struct hsnic_tx_ring *tx, u32 head)
 	u32 done = (head - tx->head) & tx->mask;
 
 	return head < tx->size && done && done <= in_flight &&
-	       tx->bufs[(head - 1) & tx->mask].skb;
+	       tx->bufs[(head - 1) & tx->mask].last;
+}
+
+/* Give back what a descriptor held once the device is done with it: from
+ * NAPI with @bq, from process context without.
+ */
+static void hsnic_tx_buf_free(struct hsnic_tx_buf *buf, int budget,
+			      struct xdp_frame_bulk *bq)
+{
+	switch (buf->type) {
+	case HSNIC_TX_SKB:
+		if (!buf->skb)
+			break;
+		if (bq)
+			napi_consume_skb(buf->skb, budget);
+		else
+			dev_kfree_skb_any(buf->skb);
+		break;
+	case HSNIC_TX_XDP_TX:
+		/* the pool may be one a queue restart retired: it recycles
+		 * directly only if it still belongs to the running NAPI
+		 */
+		page_pool_put_full_netmem(netmem_get_pp(buf->netmem),
+					  buf->netmem, false);
+		break;
+	case HSNIC_TX_XDP_FRAME:
+		if (!buf->xdpf)
+			break;
+		if (bq)
+			xdp_return_frame_bulk(buf->xdpf, bq);
+		else
+			xdp_return_frame(buf->xdpf);
+		break;
+	}
+	buf->skb = NULL;
+	buf->type = HSNIC_TX_SKB;
+	buf->last = false;
 }
 
 static void hsnic_tx_clean(struct hsnic_qp *qp, int budget)
@@ -311,13 +561,16 @@ static void hsnic_tx_clean(struct hsnic_qp *qp, int budget)
 	struct net_device *netdev = qp->priv->netdev;
 	struct device *dev = &qp->priv->pdev->dev;
 	struct hsnic_tx_ring *tx = &qp->tx;
-	u32 pkts = 0, bytes = 0, errors = 0;
+	u32 pkts = 0, bytes = 0, errors = 0, frames = 0;
 	u32 bql_pkts = 0, bql_bytes = 0;
+	struct xdp_frame_bulk bq;
 	struct netdev_queue *txq;
-	bool woken;
+	bool woken = false;
 
 	if (!tx->cmpl)
 		return;
+
+	xdp_frame_bulk_init(&bq);
 
 	for (;;) {
 		struct hsnic_tx_cmpl *cmpl = &tx->cmpl[tx->cmpl_head];
@@ -338,20 +591,31 @@ static void hsnic_tx_clean(struct hsnic_qp *qp, int budget)
 			break;
 		}
 
+		/* netpoll may poll with interrupts off, where pages cannot
+		 * go back to a page pool: XDP frames wait for NAPI, whose
+		 * interrupt this completion raised or will raise
+		 */
+		if (unlikely(!budget &&
+			     tx->bufs[(head - 1) & tx->mask].type !=
+			     HSNIC_TX_SKB))
+			break;
+
 		while (tx->head != head) {
 			struct hsnic_tx_buf *buf = &tx->bufs[tx->head];
 
 			hsnic_tx_unmap(dev, buf);
-			if (buf->skb) {
-				bql_pkts++;
+			if (buf->last) {
 				frame_bytes += buf->bytes;
 				frame_segs += buf->segs;
-				napi_consume_skb(buf->skb, budget);
-				buf->skb = NULL;
+				if (buf->type == HSNIC_TX_SKB) {
+					bql_pkts++;
+					bql_bytes += buf->bytes;
+				}
 			}
+			hsnic_tx_buf_free(buf, budget, &bq);
 			WRITE_ONCE(tx->head, (tx->head + 1) & tx->mask);
 		}
-		bql_bytes += frame_bytes;
+		frames++;
 
 		if (likely(status == HSNIC_TX_OK)) {
 			pkts += frame_segs;
@@ -366,13 +630,27 @@ static void hsnic_tx_clean(struct hsnic_qp *qp, int budget)
 		}
 	}
 
-	if (!bql_pkts)
+	xdp_flush_frame_bulk(&bq);
+	if (!frames)
 		return;
 
+	/* XDP frames are not in BQL, but free descriptors all the same */
 	txq = netdev_get_tx_queue(netdev, qp->idx);
-	woken = !netif_txq_completed_wake(txq, bql_pkts, bql_bytes,
-					  hsnic_tx_unused(tx),
-					  tx->wake_thresh);
+	if (bql_pkts) {
+		woken = !netif_txq_completed_wake(txq, bql_pkts, bql_bytes,
+						  hsnic_tx_unused(tx),
+						  tx->wake_thresh);
+	} else {
+		/* the barrier BQL would give, pairs with the one in
+		 * netif_txq_try_stop()
+		 */
+		smp_mb();
+		if (unlikely(netif_tx_queue_stopped(txq)) &&
+		    hsnic_tx_unused(tx) >= tx->wake_thresh) {
+			netif_tx_wake_queue(txq);
+			woken = true;
+		}
+	}
 
 	u64_stats_update_begin(&qp->tx_stats.syncp);
 	qp->tx_stats.packets += pkts;
@@ -432,10 +710,7 @@ void hsnic_tx_ring_free(struct hsnic_qp *qp)
 		struct hsnic_tx_buf *buf = &tx->bufs[tx->head];
 
 		hsnic_tx_unmap(dev, buf);
-		if (buf->skb) {
-			dev_kfree_skb_any(buf->skb);
-			buf->skb = NULL;
-		}
+		hsnic_tx_buf_free(buf, 0, NULL);
 		tx->head = (tx->head + 1) & tx->mask;
 	}
 	netdev_tx_reset_queue(netdev_get_tx_queue(priv->netdev, qp->idx));
@@ -466,12 +741,47 @@ static u32 hsnic_hdr_posted(const struct hsnic_rx_ring *rx)
  * pins about as much memory as with PAGE_SIZE buffers, but always enough
  * of them for the largest frame.
  */
-static u32 hsnic_rx_fill_level(u32 size, u32 buf_len)
+static u32 hsnic_rx_fill_level(u32 size, u32 page_len, u32 buf_len)
 {
-	u32 fill = (size - 1) / (buf_len / PAGE_SIZE);
+	u32 fill = (size - 1) / (page_len / PAGE_SIZE);
 	u32 need = DIV_ROUND_UP(HSNIC_MAX_FRAME, buf_len) + 1;
 
 	return min(size - 1, max(fill, need));
+}
+
+/* Payload buffer layout for pages of @page_len bytes: returns BUF_LEN and
+ * sets @headroom. Without XDP the device fills whole pages. With an XDP
+ * program and header split off, every payload buffer may become the
+ * linear part of an xdp_buff (and of the skb built from it): the device
+ * fills it after XDP_PACKET_HEADROOM and leaves room for an
+ * skb_shared_info. With header split the header buffer is that part and
+ * the payload buffers, whole pages, are only ever frags.
+ */
+u32 hsnic_rx_layout(const struct hsnic_cfg *cfg, u32 page_len, u32 *headroom)
+{
+	if (cfg->xdp && !cfg->hds) {
+		*headroom = XDP_PACKET_HEADROOM;
+		return HSNIC_RX_BUF_LEN(page_len, XDP_PACKET_HEADROOM);
+	}
+
+	*headroom = 0;
+	return page_len;
+}
+
+/* Longest frame @prog can see with @cfg: the linear part alone for a
+ * single-buffer program, plus MAX_SKB_FRAGS payload buffers otherwise.
+ */
+u32 hsnic_xdp_max_frame(const struct hsnic_cfg *cfg,
+			const struct bpf_prog *prog)
+{
+	u32 headroom, buf_len = hsnic_rx_layout(cfg, cfg->rx_buf_len,
+						&headroom);
+	u32 head = cfg->hds ? HSNIC_HDR_BUF_LEN_XDP : buf_len;
+
+	if (!prog->aux->xdp_has_frags)
+		return head;
+
+	return min_t(u32, HSNIC_MAX_FRAME, head + MAX_SKB_FRAGS * buf_len);
 }
 
 /* Post buffers in the free slots of both rings; the caller rings the
@@ -493,7 +803,8 @@ static u32 hsnic_rx_refill(struct hsnic_rx_ring *rx, gfp_t gfp)
 		}
 		rx->bufs[rx->tail] = netmem;
 		rx->desc[rx->tail].addr =
-			cpu_to_le64(page_pool_get_dma_addr_netmem(netmem));
+			cpu_to_le64(page_pool_get_dma_addr_netmem(netmem) +
+				    rx->headroom);
 		rx->tail = (rx->tail + 1) & rx->mask;
 	}
 
@@ -515,7 +826,7 @@ static u32 hsnic_rx_refill(struct hsnic_rx_ring *rx, gfp_t gfp)
 		hb->offset = offset;
 		rx->hdr_desc[rx->hdr_tail].addr =
 			cpu_to_le64(page_pool_get_dma_addr(page) + offset +
-				    HSNIC_RX_HEADROOM);
+				    rx->hdr_headroom);
 		rx->hdr_tail = (rx->hdr_tail + 1) & rx->mask;
 	}
 
@@ -562,9 +873,10 @@ static int hsnic_rx_fill_initial(struct hsnic_rx_ring *rx)
 }
 
 /* Allocate the rings, page pools and buffers of RX queue @q with the
- * queue configuration @qcfg (rx_page_size). Runs with the netdev instance
- * lock held, which page_pool_create() needs for a pool that may get a
- * memory provider. The device does not see any of it yet.
+ * queue configuration @qcfg (rx_page_size), laid out for XDP if
+ * priv->cfg.xdp. Runs with the netdev instance lock held, which
+ * page_pool_create() needs for a pool that may get a memory provider. The
+ * device does not see any of it yet.
  */
 int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
 			const struct netdev_queue_config *qcfg,
@@ -587,26 +899,36 @@ int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
 	/* header buffers hold a useful header stack and the frames that
 	 * hds_thresh keeps whole
 	 */
-	BUILD_BUG_ON(HSNIC_HDR_BUF_LEN < HSNIC_MIN_RX_BUF);
-	BUILD_BUG_ON(HSNIC_HDS_THRESH_MAX + 256 > HSNIC_HDR_BUF_LEN);
+	BUILD_BUG_ON(HSNIC_HDR_BUF_LEN_XDP < HSNIC_MIN_RX_BUF);
+	BUILD_BUG_ON(HSNIC_HDS_THRESH_MAX + 256 > HSNIC_HDR_BUF_LEN_XDP);
+	BUILD_BUG_ON(HSNIC_HDR_BUF_LEN_XDP > HSNIC_HDR_BUF_LEN);
+	BUILD_BUG_ON(HSNIC_RX_BUF_LEN(PAGE_SIZE, XDP_PACKET_HEADROOM) <
+		     HSNIC_MIN_RX_BUF);
 	BUILD_BUG_ON(HSNIC_RX_PAGE_MAX > HSNIC_MAX_RX_BUF);
 
 	memset(rx, 0, sizeof(*rx));
-	rx->buf_len = qcfg->rx_page_size ?: PAGE_SIZE;
+	rx->page_len = qcfg->rx_page_size ?: PAGE_SIZE;
 	/* ndo_validate_qcfg() saw this already; cheap to make sure */
-	if (!is_power_of_2(rx->buf_len) || rx->buf_len < PAGE_SIZE ||
-	    rx->buf_len > priv->max_rx_buf)
+	if (!is_power_of_2(rx->page_len) || rx->page_len < PAGE_SIZE ||
+	    rx->page_len > priv->max_rx_buf)
 		return -EINVAL;
 
 	rx->dev = dev;
 	rx->size = size;
 	rx->mask = size - 1;
 	rx->cmpl_gen = true;
-	rx->fill = hsnic_rx_fill_level(size, rx->buf_len);
 	rx->hds = priv->cfg.hds;
 	rx->hds_thresh = rx->hds ? priv->cfg.hds_thresh : 0;
+	rx->xdp = priv->cfg.xdp;
+	rx->buf_len = hsnic_rx_layout(&priv->cfg, rx->page_len, &rx->headroom);
+	rx->hdr_headroom = rx->xdp ? XDP_PACKET_HEADROOM : HSNIC_RX_HEADROOM;
+	rx->hdr_buf_len = rx->xdp ? HSNIC_HDR_BUF_LEN_XDP : HSNIC_HDR_BUF_LEN;
+	rx->fill = hsnic_rx_fill_level(size, rx->page_len, rx->buf_len);
 	rx->db = priv->regs + HSNIC_DB_RX(q);
 	rx->hdr_db = priv->regs + HSNIC_DB_RX_HDR(q);
+	/* XDP_TX sends from the buffers as they are */
+	if (rx->xdp)
+		pp.dma_dir = DMA_BIDIRECTIONAL;
 
 	rx->bufs = kvcalloc(size, sizeof(*rx->bufs), GFP_KERNEL);
 	if (!rx->bufs)
@@ -648,7 +970,8 @@ int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
 		pp.flags |= PP_FLAG_ALLOW_UNREADABLE_NETMEM;
 	}
 
-	pp.order = ilog2(rx->buf_len) - PAGE_SHIFT;
+	pp.order = ilog2(rx->page_len) - PAGE_SHIFT;
+	pp.offset = rx->headroom;
 	pp.max_len = rx->buf_len;
 	pool = page_pool_create(&pp);
 	if (IS_ERR(pool)) {
@@ -657,6 +980,23 @@ int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
 	}
 	rx->pp = pool;
 	rx->unreadable = page_pool_is_unreadable(pool);
+
+	if (rx->xdp) {
+		/* the core keeps memory providers and XDP apart */
+		if (WARN_ON_ONCE(rx->unreadable)) {
+			err = -EINVAL;
+			goto err_free;
+		}
+		/* frags may grow to the end of their page */
+		err = __xdp_rxq_info_reg(&rx->xdp_rxq, priv->netdev, q, 0,
+					 rx->page_len);
+		if (err)
+			goto err_free;
+		err = xdp_rxq_info_reg_mem_model(&rx->xdp_rxq,
+						 MEM_TYPE_PAGE_POOL, rx->pp);
+		if (err)
+			goto err_free;
+	}
 
 	err = hsnic_rx_fill_initial(rx);
 	if (err)
@@ -678,7 +1018,12 @@ void hsnic_rx_ring_free(struct hsnic_rx_ring *rx)
 		return;
 
 	hsnic_rx_release(rx);
-	/* pages still held by skbs keep the pools alive until they return */
+	/* drops the pool reference its memory model took */
+	if (xdp_rxq_info_is_reg(&rx->xdp_rxq))
+		xdp_rxq_info_unreg(&rx->xdp_rxq);
+	/* pages still held by skbs and XDP frames keep the pools alive
+	 * until they return
+	 */
 	page_pool_destroy(rx->pp);
 	page_pool_destroy(rx->hdr_pp);
 
@@ -754,7 +1099,7 @@ static bool hsnic_rx_cmpl_valid(struct hsnic_qp *qp,
 				       hdr_idx, rx->hdr_head);
 			return false;
 		}
-		if (unlikely(f->hdr_len > HSNIC_HDR_BUF_LEN)) {
+		if (unlikely(f->hdr_len > rx->hdr_buf_len)) {
 			hsnic_qp_fault(qp, "bad RX header length %u", f->hdr_len);
 			return false;
 		}
@@ -816,7 +1161,7 @@ static struct sk_buff *hsnic_rx_hdr_skb(struct hsnic_rx_ring *rx,
 	struct sk_buff *skb;
 
 	page_pool_dma_sync_for_cpu(rx->hdr_pp, hb->page,
-				   hb->offset + HSNIC_RX_HEADROOM, len);
+				   hb->offset + rx->hdr_headroom, len);
 
 	skb = napi_build_skb(page_address(hb->page) + hb->offset,
 			     HSNIC_HDR_TRUESIZE);
@@ -826,7 +1171,7 @@ static struct sk_buff *hsnic_rx_hdr_skb(struct hsnic_rx_ring *rx,
 	}
 
 	skb_mark_for_recycle(skb);
-	skb_reserve(skb, HSNIC_RX_HEADROOM);
+	skb_reserve(skb, rx->hdr_headroom);
 	__skb_put(skb, len);
 
 	return skb;
@@ -862,7 +1207,7 @@ static struct sk_buff *hsnic_rx_copy_skb(struct hsnic_qp *qp,
 
 	if (copy < len)
 		skb_add_rx_frag_netmem(skb, 0, netmem, copy, len - copy,
-				       rx->buf_len);
+				       rx->page_len);
 	else
 		page_pool_recycle_direct_netmem(rx->pp, netmem);
 
@@ -942,13 +1287,183 @@ static struct sk_buff *hsnic_rx_build(struct hsnic_qp *qp,
 
 		page_pool_dma_sync_netmem_for_cpu(rx->pp, netmem, 0, len);
 		skb_add_rx_frag_netmem(skb, skb_shinfo(skb)->nr_frags, netmem,
-				       0, len, rx->buf_len);
+				       0, len, rx->page_len);
 	}
 
 	if (unlikely(drop)) {
 		if (skb)
 			dev_kfree_skb_any(skb);
 		return NULL;
+	}
+
+	st->packets++;
+	st->bytes += skb->len;
+	skb_record_rx_queue(skb, qp->idx);
+	skb->protocol = eth_type_trans(skb, qp->priv->netdev);
+
+	return skb;
+}
+
+/* Gather the buffers of a validated completion into @xdp, for a queue laid
+ * out for XDP: the header buffer with header split, else the first payload
+ * buffer, is the linear part; the payload buffers (after it) are frags.
+ * Every buffer the frame used is consumed; false means the frame was
+ * dropped and counted.
+ */
+static bool hsnic_rx_xdp_buff(struct hsnic_qp *qp,
+			      const struct hsnic_rx_frame *f,
+			      struct xdp_buff *xdp, struct hsnic_rx_stats *st)
+{
+	struct hsnic_rx_ring *rx = &qp->rx;
+	u32 left = f->pay_len, i;
+	bool drop = false;
+
+	if (rx->hds) {
+		struct hsnic_hdr_buf hb = rx->hdr_bufs[rx->hdr_head];
+
+		rx->hdr_bufs[rx->hdr_head].page = NULL;
+		rx->hdr_head = (rx->hdr_head + 1) & rx->mask;
+
+		page_pool_dma_sync_for_cpu(rx->hdr_pp, hb.page,
+					   hb.offset + rx->hdr_headroom,
+					   f->hdr_len);
+		xdp_init_buff(xdp, HSNIC_HDR_TRUESIZE, &rx->xdp_rxq);
+		xdp_prepare_buff(xdp, page_address(hb.page) + hb.offset,
+				 rx->hdr_headroom, f->hdr_len, true);
+	}
+
+	for (i = 0; i < f->nbufs; i++) {
+		netmem_ref netmem = rx->bufs[rx->head];
+		u32 len = min(left, rx->buf_len);
+		u32 off = rx->headroom;
+
+		rx->bufs[rx->head] = 0;
+		rx->head = (rx->head + 1) & rx->mask;
+		left -= len;
+
+		if (drop) {
+			page_pool_recycle_direct_netmem(rx->pp, netmem);
+			continue;
+		}
+
+		page_pool_dma_sync_netmem_for_cpu(rx->pp, netmem, 0, len);
+
+		if (!i && !rx->hds) {
+			xdp_init_buff(xdp, rx->page_len, &rx->xdp_rxq);
+			xdp_prepare_buff(xdp, netmem_address(netmem), off, len,
+					 true);
+			continue;
+		}
+
+		if (!i && !f->hdr_len) {
+			/* header overflow: the program wants the headers in
+			 * the linear part, so copy what fits
+			 */
+			u32 copy = min(len, rx->hdr_buf_len);
+
+			memcpy(xdp->data, netmem_address(netmem) + off, copy);
+			xdp->data_end += copy;
+			off += copy;
+			len -= copy;
+			if (!len) {
+				page_pool_recycle_direct_netmem(rx->pp, netmem);
+				continue;
+			}
+		}
+
+		if (unlikely(!xdp_buff_add_frag(xdp, netmem, off, len,
+						rx->page_len))) {
+			page_pool_recycle_direct_netmem(rx->pp, netmem);
+			drop = true;
+		}
+	}
+
+	if (unlikely(drop)) {
+		xdp_return_buff(xdp);
+		st->dropped++;
+		return false;
+	}
+
+	return true;
+}
+
+/* Run the XDP program on a frame of a queue laid out for XDP. Returns the
+ * skb to pass up, or NULL when the program (or an error) consumed the
+ * frame; counts the verdict and sets in @pending what the end of the NAPI
+ * poll must flush.
+ */
+static struct sk_buff *hsnic_rx_xdp(struct hsnic_qp *qp,
+				    const struct hsnic_rx_frame *f,
+				    struct hsnic_rx_stats *st, u32 *pending)
+{
+	struct net_device *netdev = qp->priv->netdev;
+	struct bpf_prog *prog;
+	struct xdp_buff xdp;
+	struct sk_buff *skb;
+	u32 act;
+
+	if (!hsnic_rx_xdp_buff(qp, f, &xdp, st))
+		return NULL;
+
+	/* NULL only while the program is being detached: the queues are
+	 * about to be re-created without XDP
+	 */
+	prog = READ_ONCE(qp->priv->xdp_prog);
+	if (unlikely(prog && xdp_buff_has_frags(&xdp) &&
+		     !prog->aux->xdp_has_frags)) {
+		/* longer than the MTU the program accepted */
+		xdp_return_buff(&xdp);
+		st->dropped++;
+		return NULL;
+	}
+
+	/* XDP is the first layer of the stack: count what reaches it */
+	st->packets++;
+	st->bytes += f->hdr_len + f->pay_len;
+
+	act = prog ? bpf_prog_run_xdp(prog, &xdp) : XDP_PASS;
+	switch (act) {
+	case XDP_PASS:
+		st->xdp_pass += !!prog;
+		break;
+	case XDP_TX:
+		st->xdp_tx++;
+		if (likely(hsnic_xdp_tx(qp, &xdp))) {
+			*pending |= HSNIC_XDP_TX;
+			return NULL;
+		}
+		st->xdp_tx_errors++;
+		goto exception;
+	case XDP_REDIRECT:
+		st->xdp_redirect++;
+		if (likely(!xdp_do_redirect(netdev, &xdp, prog))) {
+			*pending |= HSNIC_XDP_REDIRECT;
+			return NULL;
+		}
+		st->xdp_redirect_errors++;
+		goto exception;
+	default:
+		bpf_warn_invalid_xdp_action(netdev, prog, act);
+		fallthrough;
+	case XDP_ABORTED:
+		st->xdp_aborted++;
+exception:
+		trace_xdp_exception(netdev, prog, act);
+		xdp_return_buff(&xdp);
+		return NULL;
+	case XDP_DROP:
+		st->xdp_drop++;
+		xdp_return_buff(&xdp);
+		return NULL;
+	}
+
+	/* the linear part becomes the skb head, frags included; sets the
+	 * protocol and the queue
+	 */
+	skb = xdp_build_skb_from_buff(&xdp);
+	if (unlikely(!skb)) {
+		xdp_return_buff(&xdp);
+		st->dropped++;
 	}
 
 	return skb;
@@ -1002,6 +1517,7 @@ static int hsnic_rx_poll(struct hsnic_qp *qp, int budget)
 	struct net_device *netdev = qp->priv->netdev;
 	struct hsnic_rx_ring *rx = &qp->rx;
 	struct hsnic_rx_stats st = {};
+	u32 xdp_pending = 0;
 	int done = 0;
 
 	while (done < budget) {
@@ -1026,17 +1542,21 @@ static int hsnic_rx_poll(struct hsnic_qp *qp, int budget)
 		}
 		done++;
 
-		skb = hsnic_rx_build(qp, &f, &st);
+		if (rx->xdp)
+			skb = hsnic_rx_xdp(qp, &f, &st, &xdp_pending);
+		else
+			skb = hsnic_rx_build(qp, &f, &st);
 		if (!skb)
 			continue;
 
 		hsnic_rx_offloads(netdev, skb, cmpl, f.flags, &st);
-		st.packets++;
-		st.bytes += skb->len;
-		skb_record_rx_queue(skb, qp->idx);
-		skb->protocol = eth_type_trans(skb, netdev);
 		napi_gro_receive(&qp->napi, skb);
 	}
+
+	if (xdp_pending & HSNIC_XDP_TX)
+		hsnic_xdp_tx_flush(qp);
+	if (xdp_pending & HSNIC_XDP_REDIRECT)
+		xdp_do_flush();
 
 	if (done || st.errors) {
 		struct hsnic_rx_stats *s = &qp->rx_stats;
@@ -1050,6 +1570,13 @@ static int hsnic_rx_poll(struct hsnic_qp *qp, int budget)
 		s->csum_ok += st.csum_ok;
 		s->csum_bad += st.csum_bad;
 		s->csum_none += st.csum_none;
+		s->xdp_pass += st.xdp_pass;
+		s->xdp_drop += st.xdp_drop;
+		s->xdp_tx += st.xdp_tx;
+		s->xdp_redirect += st.xdp_redirect;
+		s->xdp_aborted += st.xdp_aborted;
+		s->xdp_tx_errors += st.xdp_tx_errors;
+		s->xdp_redirect_errors += st.xdp_redirect_errors;
 		u64_stats_update_end(&s->syncp);
 	}
 
