@@ -73,6 +73,11 @@ typedef uint64_t __le64;
 #define HSNIC_ABI_MAJOR			2
 #define HSNIC_ABI_MINOR			0
 
+/*
+ * A driver must not use the registers or descriptor bits of a feature
+ * whose HSNIC_F_* bit is clear. (The QEMU model sets every bit, and its
+ * RX_MODE, IRQ_MOD, rule, RSS and queue counter registers always exist.)
+ */
 #define HSNIC_REG_FEATURES		0x0008	/* RO, HSNIC_F_* */
 #define HSNIC_F_RX_MODE			(1u << 0)	/* HSNIC_REG_RX_MODE */
 #define HSNIC_F_HDS			(1u << 1)	/* header split */
@@ -152,7 +157,7 @@ enum hsnic_dstat {
 	HSNIC_DSTAT_RX_OVERSIZE = 3,	/* longer than HSNIC_MAX_FRAME */
 	HSNIC_DSTAT_GUEST_ERRORS = 4,	/* bad register accesses, etc. */
 	HSNIC_DSTAT_QUEUE_ERRORS = 5,	/* queues stopped on an error */
-	HSNIC_DSTAT_RX_NO_QUEUE = 6,	/* steered past the last queue */
+	HSNIC_DSTAT_RX_NO_QUEUE = 6,	/* steered past the last pair */
 	HSNIC_DSTAT_NUM = 7,
 };
 
@@ -160,8 +165,9 @@ enum hsnic_dstat {
  * Interrupt arming, one register per MSI-X vector >= 1. Writing
  * HSNIC_IRQ_ARM asks the device to send the vector's message on the next
  * completion it writes to any queue of that vector, or at once if it
- * wrote completions since the vector last fired. The vector is disarmed
- * when it fires.
+ * wrote completions since the vector last fired (both subject to
+ * IRQ_MOD). Writing 0 disarms the vector; it is also disarmed when it
+ * fires.
  */
 #define HSNIC_REG_IRQ_CTRL(v)		(0x0100 + 4 * (v))
 #define HSNIC_IRQ_ARM			(1u << 0)
@@ -171,7 +177,8 @@ enum hsnic_dstat {
  * vector with completions pending fires USECS microseconds after it found
  * itself armed with completions pending (0: at once), or as soon as
  * FRAMES completions are pending (0: no frame limit), whichever is first.
- * Completions count from the last time the vector fired.
+ * Completions count from the last time the vector fired: each RX frame
+ * adds 1, a TX processing pass that completes n frames adds n.
  */
 #define HSNIC_REG_IRQ_MOD(v)		(0x0300 + 4 * (v))
 #define HSNIC_IRQ_MOD_USECS_SHIFT	0
@@ -194,6 +201,13 @@ enum hsnic_dstat {
  * the queue is disabled. Clearing CTRL.ENABLE stops the queue; the device
  * acknowledges by clearing STATUS.ENABLED once it will never again touch
  * the queue's rings or buffers (in this model: before the write returns).
+ * Frames steered to a disabled or stopped RX queue are dropped, including
+ * one that was waiting for its buffers.
+ *
+ * Queues are processed only while DEV_CTRL.ENABLE and PCI Bus Master
+ * Enable are both set. Otherwise TX descriptors stay posted (no error)
+ * and received frames wait; setting DEV_CTRL.ENABLE, or any write to the
+ * PCI command register, resumes both directions.
  */
 #define HSNIC_TXQ_BASE			0x1000
 #define HSNIC_TXQ_STRIDE		0x40
@@ -225,13 +239,20 @@ enum hsnic_dstat {
 #define HSNIC_RXQ_HDR_TAIL		0x34	/* RO, last doorbell value */
 #define HSNIC_RXQ_BUF_LEN		0x38	/* RW, payload buffer bytes */
 #define HSNIC_RXQ_HDR_BUF_LEN		0x3c	/* RW, header buffer bytes */
-#define HSNIC_RXQ_HDS_THRESH		0x40	/* RW, see HSNIC_HDS_THRESH */
+/*
+ * HDS_THRESH: a TCP/UDP frame whose payload after its headers is at most
+ * this many bytes stays whole in the header buffer, if it fits there
+ * (reason HSNIC_HDS_THRESH; see struct hsnic_rx_cmpl).
+ */
+#define HSNIC_RXQ_HDS_THRESH		0x40	/* RW, bytes */
 
 /*
  * Doorbells: the driver writes the index of the slot after the last
  * descriptor it made valid (its producer index, 0 .. RING_SIZE - 1).
  * Each doorbell sits alone in a 4-byte slot so it can be backed by an
- * ioeventfd.
+ * ioeventfd. A doorbell of a queue that is not enabled, and a header
+ * doorbell of a queue without HDS (whatever the value), are ignored guest
+ * errors; otherwise a value >= RING_SIZE stops the queue (HSNIC_ERR_TAIL).
  */
 #define HSNIC_DB_BASE			0x8000
 #define HSNIC_DB_STRIDE			0x10
@@ -252,7 +273,9 @@ enum hsnic_dstat {
  * to PROTO) and (frame field & mask) == (rule field & mask) for every
  * field. Addresses are in network byte order: byte 0 of the address is
  * bits 7:0 of the first register. Ports are host-order values. TCP and
- * UDP rules never match IP fragments (the device does not reassemble).
+ * UDP rules never match IP fragments (the device does not reassemble);
+ * IP4/IP6 rules do. A rule QUEUE past the last queue pair drops the frame
+ * (HSNIC_DSTAT_RX_NO_QUEUE).
  */
 #define HSNIC_RULE_BASE			0x4000
 #define HSNIC_RULE_STRIDE		0x80
@@ -319,15 +342,15 @@ enum hsnic_flow {
  * HSNIC_ACTION_RSS names another one. A disabled context sends every
  * frame to queue (rule offset + 0). Otherwise the device computes the
  * Toeplitz hash of the fields FIELDS selects for the frame's type (TCP,
- * UDP or other, over IPv4 or IPv6; IP fragments are "other"; frames that
- * are not IP are not hashed), in the order source address, destination
- * address, source
- * port, destination port, and sends the frame to queue (rule offset +
+ * UDP or other, over IPv4 or IPv6; IP fragments are "other"), in the
+ * order source address, destination address, source port, destination
+ * port, and sends the frame to queue (rule offset +
  * INDIR[hash % HSNIC_RSS_INDIR_SIZE]), reporting hash and type in the
- * completion. With no field selected for its type a frame is not hashed
- * and goes to INDIR[0]. With CTRL.SYM_XOR, each address (and port) is
- * replaced by source XOR destination before hashing, so both directions
- * of a flow hash alike. Queues past the last queue pair, or disabled,
+ * completion. Frames that are not IP, and frames with no field selected
+ * for their type, are not hashed and go to INDIR[0]. With CTRL.SYM_XOR,
+ * each address (and port) is replaced by source XOR destination before
+ * hashing, so both directions of a flow hash alike. Queues past the last
+ * queue pair (HSNIC_DSTAT_RX_NO_QUEUE), or disabled (HSNIC_RXS_DROP_DOWN),
  * drop the frame.
  */
 #define HSNIC_RSS_BASE			0x6000
@@ -363,14 +386,16 @@ enum hsnic_rss_ftype {
 #define HSNIC_RSS_DST_PORT		(1u << 3)
 #define HSNIC_RSS_FIELDS_ALL		0x00ffffffu
 
+/* Key bytes 4n .. 4n + 3, key byte 4n + k in bits 8k + 7 : 8k. */
 #define HSNIC_RSS_KEY(n)		(0x040 + 4 * (n))	/* n < 10 */
 /* Entries 4n .. 4n + 3, entry 4n + k in bits 8k + 7 : 8k. */
 #define HSNIC_RSS_INDIR(n)		(0x100 + 4 * (n))	/* n < 32 */
 
 /* ---- Queue counters (BAR0 0xa000 - 0xdfff) ----
  *
- * 64-bit counters, read as LO then HI (LO latches, as for DSTAT). They
- * count from device reset; a queue restart does not clear them.
+ * 64-bit counters, read as LO then HI (LO latches, as for DSTAT; HI is
+ * LO + 4). They count from device reset; a queue restart does not clear
+ * them.
  */
 #define HSNIC_QSTAT_BASE		0xa000
 #define HSNIC_QSTAT_STRIDE		0x100
@@ -420,6 +445,14 @@ enum hsnic_tx_qstat {
 /*
  * TX descriptor: one buffer of a frame; the last one carries EOP. The
  * offload bits and MSS are taken from the frame's first descriptor.
+ *
+ * A frame is 14 .. HSNIC_MAX_FRAME bytes; the driver need not pad short
+ * frames. With CSUM or TSO, bytes after the IP datagram (IPv4 total
+ * length, IPv6 payload length) are trimmed before the checksum is
+ * computed, so padding to 60 bytes is harmless; frames without offload
+ * are sent as they are. The parser (QEMU's net_tx_pkt) skips an 802.1Q
+ * tag or an 802.1ad + 802.1Q pair, so offloads work on tagged frames.
+ * TSO: FIN and PSH of the frame are set on its last segment only.
  */
 struct hsnic_tx_desc {
 	__le64 addr;
@@ -464,16 +497,20 @@ struct hsnic_rx_desc {
  * RX completion: one per frame. The device consumes header buffers (one
  * per frame, with HDS only) and payload buffers (as many as the frame
  * needs, possibly none) strictly in ring order; the completion names the
- * slots it used so the driver can check them.
+ * slots it used so the driver can check them. pay_idx is the first payload
+ * slot used; with pay_nbufs 0 it is the current payload head (the queue's
+ * HEAD) and nothing was consumed from the payload ring.
  *
  * Placement with HSNIC_RXQ_CTRL_HDS clear: the whole frame goes into
  * payload buffers (HDR clear, reason HSNIC_HDS_OFF).
- * With HSNIC_RXQ_CTRL_HDS set, the frame takes one header buffer and:
+ * With HSNIC_RXQ_CTRL_HDS set, every frame consumes exactly one header
+ * buffer and has HSNIC_RXC_HDR set (also on HDR_OVF, with hdr_len 0), and:
  *  - TCP or UDP over IPv4/IPv6 (VLAN tags and IPv6 extension headers
  *    allowed, not an IP fragment), headers of hlen bytes up to the end of
  *    the L4 header, payload of plen bytes:
- *      hlen > HDR_BUF_LEN: HDR_OVF; header buffer gets nothing, the
- *        whole frame goes into payload buffers (reason HSNIC_HDS_HDR_OVF);
+ *      hlen > HDR_BUF_LEN (or > the frame): HDR_OVF; header buffer gets
+ *        nothing, the whole frame goes into payload buffers (reason
+ *        HSNIC_HDS_HDR_OVF);
  *      plen <= HDS_THRESH and the frame fits the header buffer: the whole
  *        frame goes into the header buffer (reason HSNIC_HDS_THRESH);
  *      otherwise: SPLIT; hlen bytes into the header buffer, the payload
@@ -486,7 +523,7 @@ struct hsnic_rx_cmpl {
 	__le32 flags;		/* HSNIC_CMPL_GEN, HSNIC_RXC_* */
 	__le16 hdr_idx;		/* header buffer slot (HSNIC_RXC_HDR) */
 	__le16 hdr_len;		/* bytes written into it */
-	__le16 pay_idx;		/* first payload buffer slot */
+	__le16 pay_idx;		/* first payload buffer slot (see above) */
 	__le16 pay_nbufs;	/* payload buffers used, from pay_idx on */
 	__le32 pay_len;		/* bytes written into payload buffers */
 	__le32 rss_hash;	/* with HSNIC_RXC_RSS */

@@ -55,7 +55,8 @@ if [ -z "$ludeb" ]; then
 fi
 
 key=$(echo "$kkey $TARGETS $(basename "$ludeb") $(hash_inputs "$0" \
-	"$HSNIC_TOP/scripts/lib/common.sh")" | sha256sum | cut -c1-16)
+	"$HSNIC_TOP/scripts/lib/common.sh" "$HSNIC_TOP/tests/xdp")" |
+	sha256sum | cut -c1-16)
 out=$HSNIC_CACHE/selftests/$key
 if [ -f "$out/.hsnic-complete" ]; then
 	echo "$out"
@@ -143,6 +144,17 @@ from net.lib.py.ynl import SPEC_PATH
 assert (SPEC_PATH / "netdev.yaml").exists(), SPEC_PATH
 ') >"$work/pycheck.log" 2>&1 ||
 	{ cat "$work/pycheck.log" >&2; die "installed selftests python libraries do not import"; }
+
+# hsnic's own guest-side tests (tests/xdp): the BPF object is built with
+# the libbpf headers the net/lib build just generated.
+mkdir -p "$out.tmp/hsnic"
+bpfinc=$work/src/tools/testing/selftests/net/lib/tools/include
+[ -f "$bpfinc/bpf/bpf_helpers.h" ] || die "no libbpf headers in $bpfinc"
+clang -O2 -g -target bpf -I"$bpfinc" -I"$work/src/usr/include" \
+	-idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu \
+	-c "$HSNIC_TOP/tests/xdp/hsx.bpf.c" -o "$out.tmp/hsnic/hsx.bpf.o" \
+	2>"$work/hsx.log" || { cat "$work/hsx.log" >&2; die "tests/xdp/hsx.bpf.c did not build"; }
+cp "$HSNIC_TOP/tests/xdp/xdp-actions.sh" "$out.tmp/hsnic/"
 
 {
 	echo "kernel=$kdir"

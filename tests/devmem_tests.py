@@ -32,6 +32,7 @@ SELFTESTS = [
     ("drivers/net/hw", "iou-zcrx.py", {}),
     ("drivers/net/hw", "ntuple.py", {}),
     ("drivers/net/hw", "rss_api.py", {}),
+    ("drivers/net", "xdp.py", {}),
 ]
 
 SELFTEST_TIMEOUT = int(os.environ.get("HSNIC_SELFTEST_TIMEOUT", "1200"))
@@ -78,6 +79,9 @@ def _vm_with_selftests(env):
 
 def run_selftest(env, subdir, name, allowed_skips):
     vm = _vm_with_selftests(env)
+    # Every selftest starts from the topology's configuration, whatever
+    # the previous one left behind.
+    vm.run("lab-netsetup --wait 20", timeout=60, check=True)
     rc, out = vm.run("cd /lab/selftests/%s && ./%s" % (subdir, name),
                      timeout=SELFTEST_TIMEOUT)
     res = KtapResult(out)
@@ -108,6 +112,21 @@ st = group("hsnic-selftests", _selftests_setup, teardown, tier="slow")
 for _dir, _name, _skips in SELFTESTS:
     test(st, _name)(lambda env, d=_dir, n=_name, s=_skips:
                     run_selftest(env, d, n, s))
+
+
+@test(st, "xdp-actions")
+def xdp_actions(env):
+    """tests/xdp/xdp-actions.sh: every XDP action, sb and mb, with and
+    without header split, ndo_xdp_xmit, program swaps under traffic."""
+    vm = env.vms[0]
+    rc, out = vm.run("/lab/selftests/hsnic/xdp-actions.sh",
+                     timeout=SELFTEST_TIMEOUT)
+    totals = re.findall(r"TOTAL pass (\d+) fail (\d+)", out)
+    fails = [ln for ln in out.splitlines() if ln.startswith("FAIL:")]
+    print("    xdp-actions: %s" % ("pass %s fail %s" % totals[-1]
+                                    if totals else "no TOTAL line"))
+    assert totals and int(totals[-1][0]) > 0 and not fails, \
+        "\n".join(fails) or out[-3000:]
 
 
 # ---------------------------------------------------------------- pair
