@@ -71,7 +71,7 @@ typedef uint64_t __le64;
 #define HSNIC_VERSION_MAJOR_WIDTH	16
 #define HSNIC_VERSION_MAJOR_MASK	0xffff0000u
 #define HSNIC_ABI_MAJOR			2
-#define HSNIC_ABI_MINOR			0
+#define HSNIC_ABI_MINOR			1
 
 /*
  * A driver must not use the registers or descriptor bits of a feature
@@ -88,6 +88,8 @@ typedef uint64_t __le64;
 #define HSNIC_F_TSO			(1u << 6)	/* TCP segmentation */
 #define HSNIC_F_QSTATS			(1u << 7)	/* queue counters */
 #define HSNIC_F_IRQ_MOD			(1u << 8)	/* IRQ_MOD registers */
+#define HSNIC_F_RSC			(1u << 9)	/* RX segment coalescing */
+#define HSNIC_F_DB_REC			(1u << 10)	/* doorbell records */
 
 #define HSNIC_REG_MAX_QP		0x000c	/* RO, queue pairs present */
 #define HSNIC_REG_MAX_RING		0x0010	/* RO, entries per ring */
@@ -233,6 +235,7 @@ enum hsnic_dstat {
 
 /* RX queue only. */
 #define HSNIC_RXQ_CTRL_HDS		(1u << 1)	/* header split on */
+#define HSNIC_RXQ_CTRL_RSC		(1u << 2)	/* coalesce TCP segments */
 #define HSNIC_RXQ_HDR_LO		0x28	/* RW, header ring address */
 #define HSNIC_RXQ_HDR_HI		0x2c
 #define HSNIC_RXQ_HDR_HEAD		0x30	/* RO */
@@ -529,7 +532,9 @@ struct hsnic_rx_cmpl {
 	__le32 rss_hash;	/* with HSNIC_RXC_RSS */
 	__le16 info;		/* HSNIC_RXI_* */
 	__le16 hlen;		/* L2-L4 header length found (0: none) */
-	__le32 rsvd[2];
+	__le16 rsc_segs;	/* with HSNIC_RXC_RSC: segments coalesced */
+	__le16 rsc_mss;		/* with HSNIC_RXC_RSC: their payload size */
+	__le32 rsvd;
 };
 
 #define HSNIC_RXC_HDR			(1u << 1)	/* header buffer used */
@@ -540,6 +545,7 @@ struct hsnic_rx_cmpl {
 #define HSNIC_RXC_CSUM_BAD		(1u << 6)	/* L3 or L4 csum wrong */
 #define HSNIC_RXC_RSS			(1u << 7)	/* rss_hash valid */
 #define HSNIC_RXC_RULE			(1u << 8)	/* a flow rule matched */
+#define HSNIC_RXC_RSC			(1u << 9)	/* coalesced segments */
 
 /* info: why the frame was (not) split, and the RSS hash type. */
 #define HSNIC_RXI_HDS_SHIFT		0

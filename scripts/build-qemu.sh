@@ -55,7 +55,8 @@ for v in $QEMU_VERSIONS; do
 done
 [ -n "$pristine" ] || die "no QEMU source package could be fetched"
 
-work=$HSNIC_CACHE/qemu-build/$version
+# HSNIC_QEMU_WORK: a separate build tree, for building two checkouts at once.
+work=${HSNIC_QEMU_WORK:-$HSNIC_CACHE/qemu-build/$version}
 mkdir -p "$work"
 # The source tree: Debian's tree plus hsnic's files. rsync -c keeps the
 # mtime of unchanged files so ninja only rebuilds what changed.

@@ -120,7 +120,9 @@ static void check_layouts(void)
 	MEMBER_OK(struct hsnic_rx_cmpl, rss_hash, 16, 4);
 	MEMBER_OK(struct hsnic_rx_cmpl, info, 20, 2);
 	MEMBER_OK(struct hsnic_rx_cmpl, hlen, 22, 2);
-	MEMBER_OK(struct hsnic_rx_cmpl, rsvd, 24, 8);
+	MEMBER_OK(struct hsnic_rx_cmpl, rsc_segs, 24, 2);
+	MEMBER_OK(struct hsnic_rx_cmpl, rsc_mss, 26, 2);
+	MEMBER_OK(struct hsnic_rx_cmpl, rsvd, 28, 4);
 }
 
 static void check_fields(void)
@@ -273,7 +275,7 @@ static void check_fields(void)
 	/* GEN is bit 0 of a completion's first byte. */
 	CHECK(HSNIC_CMPL_GEN == 1u);
 	/* Values fit the fields that carry them. */
-	CHECK(HSNIC_ABI_MAJOR == 2 && HSNIC_ABI_MINOR == 0);
+	CHECK(HSNIC_ABI_MAJOR == 2 && HSNIC_ABI_MINOR == 1);
 	CHECK(HSNIC_MAX_QP <= HSNIC_QID_RX);	/* queue id bits 6:0 */
 	CHECK(HSNIC_QID(HSNIC_MAX_QP - 1, 1) <=
 	      (HSNIC_ERR_QUEUE_MASK >> HSNIC_ERR_QUEUE_SHIFT));
