@@ -113,6 +113,7 @@ struct hsnic_tx_ring {
 	struct hsnic_tx_cmpl *cmpl;
 	struct hsnic_tx_buf *bufs;
 	void __iomem *db;
+	struct hsnic_db_rec *db_rec;	/* NULL without doorbell records */
 	dma_addr_t desc_dma;
 	dma_addr_t cmpl_dma;
 	u32 size;
@@ -147,6 +148,7 @@ struct hsnic_rx_ring {
 	netmem_ref *bufs;
 	struct page_pool *pp;
 	void __iomem *db;
+	struct hsnic_db_rec *db_rec;	/* NULL without doorbell records */
 	dma_addr_t desc_dma;
 	u32 head;		/* next buffer the device fills */
 	u32 tail;		/* next slot to post a buffer in */
@@ -301,6 +303,10 @@ struct hsnic_priv {
 	u32 max_ring;
 	u32 max_rx_buf;
 	u32 msg_enable;
+
+	/* doorbell records, one per device queue pair (HSNIC_F_DB_REC) */
+	struct hsnic_db_rec *db_rec;
+	dma_addr_t db_rec_dma;
 
 	/* The fields below are protected by the netdev instance lock. */
 	struct hsnic_cfg cfg;

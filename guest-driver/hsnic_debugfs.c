@@ -84,9 +84,10 @@ static int hsnic_dbg_queues_show(struct seq_file *m, void *v)
 	unsigned int q;
 
 	netdev_lock(netdev);
-	seq_printf(m, "%s: %s, %u of %u queue pairs, resets %llu\n",
+	seq_printf(m, "%s: %s, %u of %u queue pairs, resets %llu, doorbell records %s (DEV_CTRL %#x)\n",
 		   netdev->name, priv->up ? "up" : "down", priv->cfg.num_qp,
-		   priv->max_qp, priv->resets);
+		   priv->max_qp, priv->resets, priv->db_rec ? "on" : "off",
+		   hsnic_rd32(priv, HSNIC_REG_DEV_CTRL));
 	if (priv->up)
 		for (q = 0; q < priv->cfg.num_qp; q++)
 			hsnic_dbg_qp(m, priv, &priv->qps[q]);

@@ -30,6 +30,11 @@
 
 #include "hsnic.h"
 
+static bool db_rec = true;
+module_param(db_rec, bool, 0444);
+MODULE_PARM_DESC(db_rec,
+		 "Use doorbell records when the device has them, so that the hypervisor can take doorbells as eventfds (default: on)");
+
 #define HSNIC_MSG_DEFAULT	(NETIF_MSG_DRV | NETIF_MSG_PROBE | \
 				 NETIF_MSG_LINK | NETIF_MSG_IFUP | \
 				 NETIF_MSG_IFDOWN)
@@ -249,6 +254,9 @@ static int hsnic_txq_start(struct hsnic_priv *priv, struct hsnic_qp *qp)
 	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_CMPL_HI),
 		   upper_32_bits(tx->cmpl_dma));
 	hsnic_wr32(priv, HSNIC_TXQ_REG(q, HSNIC_Q_RING_SIZE), tx->size);
+	/* the device reads the record as soon as the queue is enabled */
+	if (tx->db_rec)
+		WRITE_ONCE(tx->db_rec->tx_tail, 0);
 
 	return hsnic_queue_enable(priv, HSNIC_TXQ_REG(q, 0),
 				  HSNIC_Q_CTRL_ENABLE, "TX", q);
@@ -282,6 +290,10 @@ static int hsnic_rxq_start(struct hsnic_priv *priv, struct hsnic_qp *qp)
 		   rx->hds_thresh);
 	if (rx->hds)
 		ctrl |= HSNIC_RXQ_CTRL_HDS;
+	if (rx->db_rec) {
+		WRITE_ONCE(rx->db_rec->rx_tail, 0);
+		WRITE_ONCE(rx->db_rec->rx_hdr_tail, 0);
+	}
 
 	/* from here on the device may write into the rings */
 	rx->started = true;
@@ -419,6 +431,13 @@ static int hsnic_up(struct hsnic_priv *priv)
 	unsigned int n = priv->cfg.num_qp, q;
 	int err;
 
+	if (priv->db_rec) {
+		hsnic_wr32(priv, HSNIC_REG_DB_REC_LO,
+			   lower_32_bits(priv->db_rec_dma));
+		hsnic_wr32(priv, HSNIC_REG_DB_REC_HI,
+			   upper_32_bits(priv->db_rec_dma));
+	}
+
 	for (q = 0; q < n; q++) {
 		struct hsnic_qp *qp = &priv->qps[q];
 		struct netdev_queue_config qcfg;
@@ -451,7 +470,8 @@ static int hsnic_up(struct hsnic_priv *priv)
 			goto err_teardown;
 	}
 
-	hsnic_wr32(priv, HSNIC_REG_DEV_CTRL, HSNIC_DEV_CTRL_ENABLE);
+	hsnic_wr32(priv, HSNIC_REG_DEV_CTRL, HSNIC_DEV_CTRL_ENABLE |
+		   (priv->db_rec ? HSNIC_DEV_CTRL_DB_REC : 0));
 
 	for (q = 0; q < n; q++) {
 		struct hsnic_qp *qp = &priv->qps[q];
@@ -1279,6 +1299,14 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	priv->max_ring = max_ring;
 	priv->max_rx_buf = max_rx_buf;
 	priv->msg_enable = HSNIC_MSG_DEFAULT;
+
+	if ((features & HSNIC_F_DB_REC) && db_rec) {
+		priv->db_rec = dmam_alloc_coherent(dev, max_qp *
+						   sizeof(*priv->db_rec),
+						   &priv->db_rec_dma, GFP_KERNEL);
+		if (!priv->db_rec)
+			dev_warn(dev, "no memory for doorbell records, not using them\n");
+	}
 
 	/* at least two channels when the device has them: RSS, flow rules
 	 * and memory providers are only interesting with a spare queue

@@ -70,7 +70,11 @@ static void hsnic_tx_unmap(struct device *dev, struct hsnic_tx_buf *buf)
 
 static void hsnic_tx_doorbell(struct hsnic_tx_ring *tx)
 {
-	/* writel() orders the descriptor writes before the doorbell */
+	/* writel() orders the descriptor and record writes before the
+	 * doorbell
+	 */
+	if (tx->db_rec)
+		WRITE_ONCE(tx->db_rec->tx_tail, cpu_to_le32(tx->tail));
 	writel(tx->tail, tx->db);
 	tx->db_tail = tx->tail;
 }
@@ -674,6 +678,7 @@ int hsnic_tx_ring_alloc(struct hsnic_qp *qp)
 	tx->wake_thresh = min(2 * tx->max_desc, tx->mask);
 	tx->cmpl_gen = true;
 	tx->db = priv->regs + HSNIC_DB_TX(qp->idx);
+	tx->db_rec = priv->db_rec ? &priv->db_rec[qp->idx] : NULL;
 
 	tx->bufs = kvcalloc(size, sizeof(*tx->bufs), GFP_KERNEL);
 	if (!tx->bufs)
@@ -835,7 +840,15 @@ static u32 hsnic_rx_refill(struct hsnic_rx_ring *rx, gfp_t gfp)
 
 void hsnic_rx_kick(struct hsnic_rx_ring *rx)
 {
-	/* writel() orders the descriptor writes before the doorbells */
+	/* writel() orders the descriptor and record writes before the
+	 * doorbells
+	 */
+	if (rx->db_rec) {
+		WRITE_ONCE(rx->db_rec->rx_tail, cpu_to_le32(rx->tail));
+		if (rx->hds)
+			WRITE_ONCE(rx->db_rec->rx_hdr_tail,
+				   cpu_to_le32(rx->hdr_tail));
+	}
 	writel(rx->tail, rx->db);
 	if (rx->hds)
 		writel(rx->hdr_tail, rx->hdr_db);
@@ -925,6 +938,7 @@ int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
 	rx->hdr_buf_len = rx->xdp ? HSNIC_HDR_BUF_LEN_XDP : HSNIC_HDR_BUF_LEN;
 	rx->fill = hsnic_rx_fill_level(size, rx->page_len, rx->buf_len);
 	rx->db = priv->regs + HSNIC_DB_RX(q);
+	rx->db_rec = priv->db_rec ? &priv->db_rec[q] : NULL;
 	rx->hdr_db = priv->regs + HSNIC_DB_RX_HDR(q);
 	/* XDP_TX sends from the buffers as they are */
 	if (rx->xdp)

@@ -97,6 +97,7 @@ typedef uint64_t __le64;
 #define HSNIC_REG_DEV_CTRL		0x0014	/* RW */
 #define HSNIC_DEV_CTRL_ENABLE		(1u << 0)	/* device may DMA */
 #define HSNIC_DEV_CTRL_RESET		(1u << 1)	/* WO, self-clearing */
+#define HSNIC_DEV_CTRL_DB_REC		(1u << 2)	/* doorbell records */
 
 #define HSNIC_REG_DEV_STATUS		0x0018	/* RO */
 #define HSNIC_DEV_STATUS_LINK_UP	(1u << 0)
@@ -145,6 +146,22 @@ enum hsnic_err {
 #define HSNIC_REG_RSS_KEY_SIZE		0x003c	/* RO, HSNIC_RSS_KEY_SIZE */
 #define HSNIC_REG_NUM_RULES		0x0040	/* RO, HSNIC_NUM_RULES */
 #define HSNIC_REG_MAX_RX_BUF		0x0044	/* RO, HSNIC_MAX_RX_BUF */
+
+/*
+ * Doorbell records (HSNIC_F_DB_REC): the guest-physical address of an
+ * array of struct hsnic_db_rec, one per queue pair, 16-byte aligned (bits
+ * 3:0 of DB_REC_LO read as 0). While DEV_CTRL.DB_REC is set the driver
+ * stores each producer index in its record before it rings the doorbell,
+ * and the device takes the index from the record, not from the value
+ * written: a doorbell write is then only a notification, which the
+ * hypervisor can deliver as an eventfd signal (ioeventfd) without running
+ * the device model in the vCPU. The device reads a queue's record after
+ * each notification and whenever it looks for more work on an enabled
+ * queue; a driver resets a queue's fields to 0 before it enables it.
+ */
+#define HSNIC_REG_DB_REC_LO		0x0048	/* RW */
+#define HSNIC_REG_DB_REC_HI		0x004c	/* RW */
+#define HSNIC_DB_REC_ALIGN		16
 
 /*
  * Device counters: 64 bits each, read as LO then HI. Reading LO latches
@@ -577,6 +594,14 @@ enum hsnic_rss_type {
 	HSNIC_RSS_TYPE_UDPV6 = 6,
 };
 
+/* Doorbell record of one queue pair (see HSNIC_REG_DB_REC_LO). */
+struct hsnic_db_rec {
+	__le32 tx_tail;		/* as written to HSNIC_DB_TX */
+	__le32 rx_tail;		/* as written to HSNIC_DB_RX */
+	__le32 rx_hdr_tail;	/* as written to HSNIC_DB_RX_HDR */
+	__le32 rsvd;
+};
+
 #ifdef __KERNEL__
 #define HSNIC_ABI_ASSERT(cond, msg)	static_assert(cond, msg)
 #else
@@ -587,6 +612,8 @@ HSNIC_ABI_ASSERT(sizeof(struct hsnic_tx_desc) == 16, "tx desc is 16 bytes");
 HSNIC_ABI_ASSERT(sizeof(struct hsnic_tx_cmpl) == 16, "tx cmpl is 16 bytes");
 HSNIC_ABI_ASSERT(sizeof(struct hsnic_rx_desc) == 8, "rx desc is 8 bytes");
 HSNIC_ABI_ASSERT(sizeof(struct hsnic_rx_cmpl) == 32, "rx cmpl is 32 bytes");
+HSNIC_ABI_ASSERT(sizeof(struct hsnic_db_rec) == HSNIC_DB_REC_ALIGN,
+		 "a doorbell record is 16 bytes");
 HSNIC_ABI_ASSERT(HSNIC_REG_DSTAT_HI(HSNIC_DSTAT_NUM - 1) < HSNIC_REG_IRQ_CTRL(0),
 		 "device counters fit below the IRQ registers");
 HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_CTRL(HSNIC_NUM_VEC_MAX) <= HSNIC_REG_IRQ_MOD(0),

@@ -159,6 +159,37 @@ def check_reload(env):
     check_ping(env)
 
 
+def _dbg_queues(vm, pfx, dev):
+    rc, out = vm.run("d=$(readlink -f /sys/class/net/%s/device); "
+                     "%scat /sys/kernel/debug/hsnic/${d##*/}/queues"
+                     % (dev, pfx))
+    assert rc == 0, out
+    return out.splitlines()[0]
+
+
+def check_doorbell_modes(env):
+    """Doorbell records (the default) and plain doorbell values both
+    carry traffic; the device has DEV_CTRL.DB_REC set only in the first
+    case."""
+    vm, pfx, _ = env.ends[0]
+    dev = env.dev(0)
+    head = _dbg_queues(vm, pfx, dev)
+    assert "doorbell records on (DEV_CTRL 0x5)" in head, head
+    try:
+        for v in env.vms:
+            v.run("set -e; rmmod hsnic; insmod /lab/modules/hsnic.ko "
+                  "db_rec=0; lab-netsetup --wait 20", timeout=120,
+                  check=True)
+        head = _dbg_queues(vm, pfx, dev)
+        assert "doorbell records off (DEV_CTRL 0x1)" in head, head
+        check_ping(env)
+        check_transfer(env, 4)
+    finally:
+        for v in env.vms:
+            v.run("rmmod hsnic; insmod /lab/modules/hsnic.ko; "
+                  "lab-netsetup --wait 20", timeout=120)
+
+
 def lab_group(topology, nic):
     g = group("%s-%s" % (nic, topology), setup(topology, nic), teardown)
     if nic == "hsnic":
@@ -168,6 +199,7 @@ def lab_group(topology, nic):
     test(g, "link-down-up")(check_link)
     if nic == "hsnic":
         test(g, "module-reload")(check_reload)
+        test(g, "doorbell-records-and-values")(check_doorbell_modes)
     return g
 
 
@@ -199,10 +231,10 @@ def device_help():
             props[m.group(1)] = m.group(2) or ""
     for p in ("mac", "netdev", "queue-pairs", "max-ring"):
         assert p in props, "%s not listed:\n%s" % (p, res.stdout)
-    for p in ("queue-pairs", "max-ring"):
+    for p in ("queue-pairs", "max-ring", "ioeventfd"):
         assert props[p], "%s has no description:\n%s" % (p, res.stdout)
     spec = open(os.path.join(lab.TOP, "docs/hsnic-spec.md")).read()
-    for p in ("queue-pairs", "max-ring"):
+    for p in ("queue-pairs", "max-ring", "ioeventfd"):
         assert p in spec, "%s not documented in docs/hsnic-spec.md" % p
 
 

@@ -25,6 +25,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bitops.h"
 #include "qemu/bswap.h"
+#include "qemu/event_notifier.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
@@ -69,13 +70,16 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
                                  HSNIC_F_RSS | HSNIC_F_RULES | \
                                  HSNIC_F_RX_CSUM | HSNIC_F_TX_CSUM | \
                                  HSNIC_F_TSO | HSNIC_F_QSTATS | \
-                                 HSNIC_F_IRQ_MOD)
+                                 HSNIC_F_IRQ_MOD | HSNIC_F_DB_REC)
 #define HSNIC_EVT_ALL           (HSNIC_EVT_LINK | HSNIC_EVT_ERROR)
 #define HSNIC_RX_MODE_ALL       (HSNIC_RX_MODE_PROMISC | \
                                  HSNIC_RX_MODE_ALLMULTI | \
                                  HSNIC_RX_MODE_BROADCAST)
 #define HSNIC_RX_MODE_RESET     HSNIC_RX_MODE_BROADCAST
 #define HSNIC_Q_STATUS_ALL      (HSNIC_Q_STATUS_ENABLED | HSNIC_Q_STATUS_ERROR)
+#define HSNIC_DEV_CTRL_ALL      (HSNIC_DEV_CTRL_ENABLE | HSNIC_DEV_CTRL_DB_REC)
+/* Doorbells per queue pair: TX, RX payload, RX header. */
+#define HSNIC_DB_PER_QP         3
 
 G_STATIC_ASSERT(HSNIC_MAX_RING <= UINT16_MAX);   /* 16-bit slot fields */
 G_STATIC_ASSERT(HSNIC_MAX_RX_BUF <= UINT32_MAX);
@@ -160,6 +164,14 @@ typedef struct HsnicTxBhArg {
     unsigned q;
 } HsnicTxBhArg;
 
+/* The eventfd behind one doorbell (ioeventfd, with doorbell records). */
+typedef struct HsnicDbNotifier {
+    EventNotifier e;
+    HsnicState *s;
+    unsigned q;
+    unsigned which;         /* 0 TX, 1 RX payload, 2 RX header */
+} HsnicDbNotifier;
+
 struct HsnicState {
     PCIDevice parent_obj;
 
@@ -170,6 +182,8 @@ struct HsnicState {
     /* Properties */
     uint32_t num_qp;
     uint32_t max_ring;
+    bool ioeventfd;
+    bool vnet_hdr_prop;
 
     /* Registers */
     uint32_t dev_ctrl;
@@ -178,6 +192,7 @@ struct HsnicState {
     uint32_t rx_mode;
     uint32_t err_code;
     uint32_t stat_latch;    /* upper half of the last counter read */
+    uint64_t db_rec_addr;
     HsnicVector vec[HSNIC_NUM_VEC_MAX];
     HsnicQueue txq[HSNIC_MAX_QP];
     HsnicQueue rxq[HSNIC_MAX_QP];
@@ -193,6 +208,11 @@ struct HsnicState {
     QEMUBH *tx_bh[HSNIC_MAX_QP];
     HsnicTxBhArg tx_bh_arg[HSNIC_MAX_QP];
     QEMUBH *rx_bh;
+    uint64_t rx_db_pending; /* bit q: read RX queue q's doorbell record */
+    HsnicDbNotifier db_notifier[HSNIC_MAX_QP][HSNIC_DB_PER_QP];
+    bool db_eventfds;       /* the notifiers are attached to the doorbells */
+    bool has_vnet;          /* frames to and from the peer carry a vnet hdr */
+    bool rx_data_valid;     /* the peer checked the frame's checksums */
     bool tx_busy;
     unsigned tx_q;          /* queue being sent, for the send callback */
     size_t tso_left;        /* TSO payload bytes not yet sent */
@@ -357,6 +377,115 @@ static void hsnic_queue_error(HsnicState *s, unsigned q, bool rx,
 static bool hsnic_queue_active(const HsnicQueue *r)
 {
     return r->status & HSNIC_Q_STATUS_ENABLED;
+}
+
+/* ---- Doorbell records ---- */
+
+static bool hsnic_db_rec_on(HsnicState *s)
+{
+    return s->dev_ctrl & HSNIC_DEV_CTRL_DB_REC;
+}
+
+/*
+ * Take an enabled queue's producer indexes from its doorbell record. Only
+ * called from bottom halves and the receive path, with DMA allowed.
+ * Returns false when the queue stopped on an error.
+ */
+static bool hsnic_db_rec_fetch(HsnicState *s, unsigned q, bool rx)
+{
+    HsnicQueue *r = hsnic_queue(s, q, rx);
+    uint64_t addr = s->db_rec_addr + q * sizeof(struct hsnic_db_rec);
+    struct hsnic_db_rec rec;
+    uint32_t tail, hdr_tail;
+    bool hds = rx && (r->ctrl & HSNIC_RXQ_CTRL_HDS);
+
+    if (pci_dma_read(PCI_DEVICE(s), addr, &rec, sizeof(rec))) {
+        trace_hsnic_err_ring_dma(q, hsnic_dir(rx), "doorbell record read",
+                                 addr);
+        hsnic_queue_error(s, q, rx, HSNIC_ERR_DMA);
+        return false;
+    }
+    tail = le32_to_cpu(rx ? rec.rx_tail : rec.tx_tail);
+    hdr_tail = hds ? le32_to_cpu(rec.rx_hdr_tail) : r->hdr_tail;
+    trace_hsnic_db_rec(q, hsnic_dir(rx), tail, hdr_tail);
+    if (tail >= r->ring_size || hdr_tail >= r->ring_size) {
+        trace_hsnic_err_tail(q, hsnic_dir(rx), MAX(tail, hdr_tail),
+                             r->ring_size);
+        hsnic_queue_error(s, q, rx, HSNIC_ERR_TAIL);
+        return false;
+    }
+    r->tail = tail;
+    r->hdr_tail = hdr_tail;
+    return true;
+}
+
+/*
+ * Doorbell notification with doorbell records on: only record it, the
+ * bottom halves read the record (no DMA in the vCPU's MMIO path).
+ */
+static void hsnic_db_notify(HsnicState *s, unsigned q, unsigned which)
+{
+    if (which == 0) {
+        qemu_bh_schedule(s->tx_bh[q]);
+    } else {
+        s->rx_db_pending |= BIT_ULL(q);
+        hsnic_rx_kick(s);
+    }
+}
+
+/* A doorbell write that reached an eventfd (KVM or the memory core). */
+static void hsnic_db_notified(EventNotifier *e)
+{
+    HsnicDbNotifier *n = container_of(e, HsnicDbNotifier, e);
+
+    if (event_notifier_test_and_clear(e)) {
+        trace_hsnic_doorbell_eventfd(n->q, n->which);
+        hsnic_db_notify(n->s, n->q, n->which);
+    }
+}
+
+/*
+ * Attach the doorbells' eventfds while doorbell records are on (the value
+ * written is then not needed), detach them otherwise.
+ */
+static void hsnic_db_eventfds(HsnicState *s, bool on)
+{
+    unsigned q, w;
+
+    on = on && s->ioeventfd;
+    if (on == s->db_eventfds) {
+        return;
+    }
+    trace_hsnic_db_eventfds(on);
+    memory_region_transaction_begin();
+    for (q = 0; q < s->num_qp; q++) {
+        for (w = 0; w < HSNIC_DB_PER_QP; w++) {
+            HsnicDbNotifier *n = &s->db_notifier[q][w];
+            hwaddr addr = HSNIC_DB_TX(q) + 4 * w;
+
+            if (on) {
+                memory_region_add_eventfd(&s->mmio, addr, 4, false, 0,
+                                          &n->e);
+            } else {
+                memory_region_del_eventfd(&s->mmio, addr, 4, false, 0,
+                                          &n->e);
+            }
+        }
+    }
+    memory_region_transaction_commit();
+    s->db_eventfds = on;
+}
+
+/* Work may be waiting: read every record, restart every TX queue. */
+static void hsnic_db_kick_all(HsnicState *s)
+{
+    unsigned q;
+
+    s->rx_db_pending = MAKE_64BIT_MASK(0, s->num_qp);
+    for (q = 0; q < s->num_qp; q++) {
+        qemu_bh_schedule(s->tx_bh[q]);
+    }
+    hsnic_rx_kick(s);
 }
 
 static bool hsnic_dev_enabled(HsnicState *s)
@@ -604,10 +733,27 @@ static void hsnic_tx_sendv(void *opaque, const struct iovec *iov, int iovcnt,
     HsnicState *s = opaque;
     uint64_t *st = s->tx_qstat[s->tx_q];
 
-    hsnic_tso_fix_last(s, iov, iovcnt);
     st[HSNIC_TXS_WIRE_PACKETS]++;
     st[HSNIC_TXS_WIRE_BYTES] += iov_size(iov, iovcnt);
+    if (s->has_vnet) {
+        /* The backend segments and checksums as the vnet header says. */
+        qemu_sendv_packet(qemu_get_queue(s->nic), virt_iov, virt_iovcnt);
+        return;
+    }
+    hsnic_tso_fix_last(s, iov, iovcnt);
     qemu_sendv_packet(qemu_get_queue(s->nic), iov, iovcnt);
+}
+
+/* A frame the parser could not take: sent as it is. */
+static void hsnic_tx_send_raw(HsnicState *s, uint32_t len)
+{
+    struct virtio_net_hdr vhdr = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+    struct iovec iov[2] = {
+        { &vhdr, sizeof(vhdr) },
+        { s->tx_buf, len },
+    };
+
+    hsnic_tx_sendv(s, &iov[1], 1, iov, 2);
 }
 
 /*
@@ -669,8 +815,7 @@ static uint16_t hsnic_tx_send(HsnicState *s, unsigned q, uint32_t len,
         } else {
             /* e.g. truncated IP headers: send the bytes as they are */
             trace_hsnic_tx_raw(q, len);
-            hsnic_tx_sendv(s, &(struct iovec) { s->tx_buf, len }, 1,
-                           NULL, 0);
+            hsnic_tx_send_raw(s, len);
         }
         goto out;
     }
@@ -708,8 +853,11 @@ static uint16_t hsnic_tx_send(HsnicState *s, unsigned q, uint32_t len,
     } else if (csum) {
         s->tx_qstat[q][HSNIC_TXS_CSUM]++;
     }
-    /* The device does checksums and segmentation itself (no vnet header). */
-    if (!net_tx_pkt_send_custom(s->tx_pkt, false, hsnic_tx_sendv, s)) {
+    /*
+     * With a vnet header backend (tap) the backend does checksums and
+     * segmentation, else the device does them itself.
+     */
+    if (!net_tx_pkt_send_custom(s->tx_pkt, s->has_vnet, hsnic_tx_sendv, s)) {
         trace_hsnic_err_tx_offload(q, len, cmd, "segmentation failed");
         hsnic_guest_error(s, "tx queue %u: cannot segment a %u byte frame",
                           q, len);
@@ -766,6 +914,10 @@ static bool hsnic_tx_process(HsnicState *s, unsigned q)
     }
     s->tx_busy = true;
 
+    if (hsnic_db_rec_on(s) && hsnic_tx_active(s, q) &&
+        !hsnic_db_rec_fetch(s, q, false)) {
+        goto out;
+    }
     while (hsnic_tx_active(s, q) && r->head != r->tail) {
         uint32_t idx = r->head;
         uint32_t ndesc = 0;
@@ -1177,6 +1329,10 @@ static uint32_t hsnic_rx_csum_flags(HsnicState *s)
         flags |= valid ? HSNIC_RXC_L3_CSUM_OK : HSNIC_RXC_CSUM_BAD;
     }
     if ((l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP) &&
+        s->rx_data_valid) {
+        /* The backend (host kernel) verified it already. */
+        flags |= HSNIC_RXC_L4_CSUM_OK;
+    } else if ((l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP) &&
         net_rx_pkt_validate_l4_csum(s->rx_pkt, &valid)) {
         flags |= valid ? HSNIC_RXC_L4_CSUM_OK : HSNIC_RXC_CSUM_BAD;
     }
@@ -1214,6 +1370,14 @@ static ssize_t hsnic_rx_deliver(HsnicState *s, unsigned q,
     if (lay.nbufs > r->ring_size - 1 || lay.nbufs > HSNIC_RX_MAX_BUFS) {
         st[HSNIC_RXS_DROP_NOBUF]++;
         return hsnic_rx_drop(s, size, -1, "larger than the ring");
+    }
+    if (hsnic_db_rec_on(s) &&
+        (hsnic_ring_posted(r) < lay.nbufs ||
+         ((lay.flags & HSNIC_RXC_HDR) && hsnic_hdr_posted(r) < 1))) {
+        /* Buffers the driver posted since the last notification */
+        if (!hsnic_db_rec_fetch(s, q, true)) {
+            return hsnic_rx_drop(s, size, -1, "queue error");
+        }
     }
     if ((lay.flags & HSNIC_RXC_HDR) && hsnic_hdr_posted(r) < 1) {
         trace_hsnic_rx_wait_buffers(q, size, hsnic_hdr_posted(r), "header");
@@ -1334,15 +1498,11 @@ static bool hsnic_rx_accept(HsnicState *s, const uint8_t *dst)
     return !memcmp(dst, s->conf.macaddr.a, ETH_ALEN);
 }
 
-static ssize_t hsnic_receive(NetClientState *nc, const uint8_t *buf,
-                             size_t size)
+static ssize_t hsnic_receive_frame(HsnicState *s, const uint8_t *buf,
+                                   size_t size)
 {
-    HsnicState *s = qemu_get_nic_opaque(nc);
     HsnicRxDecision dec;
 
-    if (!hsnic_rx_ready(s)) {
-        return 0;
-    }
     if (size < ETH_HLEN) {
         return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_RUNT, "runt");
     }
@@ -1372,12 +1532,56 @@ static ssize_t hsnic_receive(NetClientState *nc, const uint8_t *buf,
     return hsnic_rx_deliver(s, dec.queue, buf, size, &dec);
 }
 
+/*
+ * From the backend; with a vnet header peer (tap) every frame starts with
+ * a struct virtio_net_hdr. The peer's offloads stay off, so it never
+ * hands over GSO frames or partial checksums.
+ */
+static ssize_t hsnic_receive(NetClientState *nc, const uint8_t *buf,
+                             size_t size)
+{
+    HsnicState *s = qemu_get_nic_opaque(nc);
+    struct virtio_net_hdr vhdr;
+    size_t hl = s->has_vnet ? sizeof(vhdr) : 0;
+    ssize_t ret;
+
+    if (!hsnic_rx_ready(s)) {
+        return 0;
+    }
+    s->rx_data_valid = false;
+    if (hl) {
+        if (size < hl) {
+            return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_RUNT, "runt");
+        }
+        memcpy(&vhdr, buf, hl);
+        if (vhdr.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+            (vhdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+            return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_OVERSIZE,
+                                 "GSO frame from the backend");
+        }
+        s->rx_data_valid = vhdr.flags & VIRTIO_NET_HDR_F_DATA_VALID;
+    }
+    ret = hsnic_receive_frame(s, buf + hl, size - hl);
+    return ret > 0 ? size : ret;
+}
+
 /* Buffers were posted or a queue went down: retry the held frame. */
 static void hsnic_rx_bh(void *opaque)
 {
     HsnicState *s = opaque;
     NetClientState *nc = qemu_get_queue(s->nic);
+    unsigned q;
 
+    if (hsnic_rx_ready(s) && hsnic_db_rec_on(s)) {
+        uint64_t pending = s->rx_db_pending;
+
+        s->rx_db_pending = 0;
+        for (q = 0; q < s->num_qp; q++) {
+            if ((pending & BIT_ULL(q)) && hsnic_queue_active(&s->rxq[q])) {
+                hsnic_db_rec_fetch(s, q, true);
+            }
+        }
+    }
     if (hsnic_can_receive(nc)) {
         qemu_flush_queued_packets(nc);
     }
@@ -1427,6 +1631,9 @@ static void hsnic_core_reset(HsnicState *s, const char *why)
 
     trace_hsnic_reset(why);
     s->dev_ctrl = 0;
+    hsnic_db_eventfds(s, false);
+    s->db_rec_addr = 0;
+    s->rx_db_pending = 0;
     s->evt_cause = 0;
     s->evt_mask = 0;
     s->rx_mode = HSNIC_RX_MODE_RESET;
@@ -1669,6 +1876,11 @@ static void hsnic_doorbell(HsnicState *s, hwaddr addr, uint32_t val)
         hsnic_guest_error(s, "rx queue %u: header doorbell without HDS", q);
         return;
     }
+    if (hsnic_db_rec_on(s)) {
+        /* A notification: the index is in the doorbell record. */
+        hsnic_db_notify(s, q, which / 4);
+        return;
+    }
     if (val >= r->ring_size) {
         trace_hsnic_err_tail(q, name, val, r->ring_size);
         hsnic_queue_error(s, q, rx, HSNIC_ERR_TAIL);
@@ -1693,20 +1905,18 @@ static void hsnic_doorbell(HsnicState *s, hwaddr addr, uint32_t val)
 static void hsnic_dev_ctrl_write(HsnicState *s, uint32_t val)
 {
     uint32_t old = s->dev_ctrl;
-    unsigned q;
 
     trace_hsnic_dev_ctrl(old, val);
     if (val & HSNIC_DEV_CTRL_RESET) {
         hsnic_core_reset(s, "DEV_CTRL.RESET");
         return;
     }
-    s->dev_ctrl = val & HSNIC_DEV_CTRL_ENABLE;
-    if (!(old & HSNIC_DEV_CTRL_ENABLE) && hsnic_dev_enabled(s)) {
+    s->dev_ctrl = val & HSNIC_DEV_CTRL_ALL;
+    hsnic_db_eventfds(s, hsnic_db_rec_on(s));
+    if ((!(old & HSNIC_DEV_CTRL_ENABLE) && hsnic_dev_enabled(s)) ||
+        ((old ^ s->dev_ctrl) & HSNIC_DEV_CTRL_DB_REC)) {
         /* Doorbells written while the device was disabled. */
-        for (q = 0; q < s->num_qp; q++) {
-            qemu_bh_schedule(s->tx_bh[q]);
-        }
-        hsnic_rx_kick(s);
+        hsnic_db_kick_all(s);
     }
 }
 
@@ -1924,6 +2134,12 @@ static uint64_t hsnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
     case HSNIC_REG_DEV_CTRL:
         val = s->dev_ctrl;
         break;
+    case HSNIC_REG_DB_REC_LO:
+        val = extract64(s->db_rec_addr, 0, 32);
+        break;
+    case HSNIC_REG_DB_REC_HI:
+        val = extract64(s->db_rec_addr, 32, 32);
+        break;
     case HSNIC_REG_DEV_STATUS:
         val = (nc->link_down ? 0 : HSNIC_DEV_STATUS_LINK_UP) |
               (hsnic_dev_enabled(s) ? HSNIC_DEV_STATUS_ENABLED : 0) |
@@ -2032,6 +2248,13 @@ static void hsnic_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
     case HSNIC_REG_RX_MODE:
         s->rx_mode = val & HSNIC_RX_MODE_ALL;
         return;
+    case HSNIC_REG_DB_REC_LO:
+        s->db_rec_addr = deposit64(s->db_rec_addr, 0, 32,
+                                   val & ~(HSNIC_DB_REC_ALIGN - 1));
+        return;
+    case HSNIC_REG_DB_REC_HI:
+        s->db_rec_addr = deposit64(s->db_rec_addr, 32, 32, val);
+        return;
     }
 
     if (hsnic_decode_irq(s, addr, HSNIC_REG_IRQ_CTRL(0), &vector)) {
@@ -2079,23 +2302,52 @@ static void hsnic_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
 {
     HsnicState *s = HSNIC(d);
 
-    unsigned q;
-
     pci_default_write_config(d, addr, val, len);
     pcie_cap_flr_write_config(d, addr, val, len);
     if (range_covers_byte(addr, len, PCI_COMMAND)) {
         /* Bus Master Enable may just have been set: resume both ways. */
-        for (q = 0; q < s->num_qp; q++) {
-            qemu_bh_schedule(s->tx_bh[q]);
-        }
-        hsnic_rx_kick(s);
+        hsnic_db_kick_all(s);
     }
+}
+
+static void hsnic_db_notifiers_cleanup(HsnicState *s, unsigned n)
+{
+    HsnicDbNotifier *all = &s->db_notifier[0][0];
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        event_notifier_set_handler(&all[i].e, NULL);
+        event_notifier_cleanup(&all[i].e);
+    }
+}
+
+static bool hsnic_db_notifiers_init(HsnicState *s, Error **errp)
+{
+    HsnicDbNotifier *all = &s->db_notifier[0][0];
+    unsigned i, n = s->num_qp * HSNIC_DB_PER_QP;
+    int ret;
+
+    for (i = 0; i < n; i++) {
+        all[i].s = s;
+        all[i].q = i / HSNIC_DB_PER_QP;
+        all[i].which = i % HSNIC_DB_PER_QP;
+        ret = event_notifier_init(&all[i].e, 0);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "cannot create a doorbell eventfd "
+                             "(ioeventfd=off avoids them)");
+            hsnic_db_notifiers_cleanup(s, i);
+            return false;
+        }
+        event_notifier_set_handler(&all[i].e, hsnic_db_notified);
+    }
+    return true;
 }
 
 static void hsnic_realize(PCIDevice *d, Error **errp)
 {
     HsnicState *s = HSNIC(d);
     DeviceState *dev = DEVICE(d);
+    NetClientState *nc;
     unsigned v, q;
 
     if (s->num_qp < 1 || s->num_qp > HSNIC_MAX_QP) {
@@ -2156,6 +2408,9 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
     }
     s->rx_bh = aio_bh_new_guarded(qemu_get_aio_context(), hsnic_rx_bh, s,
                                   &dev->mem_reentrancy_guard);
+    if (s->ioeventfd && !hsnic_db_notifiers_init(s, errp)) {
+        goto err_msix;
+    }
 
     net_tx_pkt_init(&s->tx_pkt, 1);
     s->tx_buf = g_malloc(HSNIC_MAX_FRAME);
@@ -2167,8 +2422,26 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
                           object_get_typename(OBJECT(s)), dev->id,
                           &dev->mem_reentrancy_guard, s);
     qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
+
+    /* Offloads to a peer that takes a vnet header (tap, vnet_hdr=on). */
+    nc = qemu_get_queue(s->nic);
+    if (s->vnet_hdr_prop && nc->peer && qemu_has_vnet_hdr(nc->peer)) {
+        s->has_vnet = true;
+        qemu_set_vnet_hdr_len(nc->peer, sizeof(struct virtio_net_hdr));
+    }
+    trace_hsnic_vnet_hdr(s->has_vnet);
     return;
 
+err_msix:
+    for (q = 0; q < s->num_qp; q++) {
+        qemu_bh_delete(s->tx_bh[q]);
+    }
+    qemu_bh_delete(s->rx_bh);
+    for (v = 0; v < HSNIC_NUM_VEC_MAX; v++) {
+        timer_free(s->vec[v].timer);
+    }
+    msix_unuse_all_vectors(d);
+    msix_uninit_exclusive_bar(d);
 err_pcie:
     pcie_cap_exit(d);
 }
@@ -2179,6 +2452,10 @@ static void hsnic_exit(PCIDevice *d)
     unsigned v, q;
 
     qemu_del_nic(s->nic);
+    hsnic_db_eventfds(s, false);
+    if (s->ioeventfd) {
+        hsnic_db_notifiers_cleanup(s, s->num_qp * HSNIC_DB_PER_QP);
+    }
     for (q = 0; q < s->num_qp; q++) {
         qemu_bh_delete(s->tx_bh[q]);
     }
@@ -2232,11 +2509,13 @@ static int hsnic_post_load(void *opaque, int version_id)
             return -EINVAL;
         }
     }
-    s->tx_busy = false;
-    for (q = 0; q < s->num_qp; q++) {
-        qemu_bh_schedule(s->tx_bh[q]);
+    if (s->dev_ctrl & ~HSNIC_DEV_CTRL_ALL) {
+        return -EINVAL;
     }
-    hsnic_rx_kick(s);
+    s->db_rec_addr &= ~(uint64_t)(HSNIC_DB_REC_ALIGN - 1);
+    s->tx_busy = false;
+    hsnic_db_eventfds(s, hsnic_db_rec_on(s));
+    hsnic_db_kick_all(s);
     return 0;
 }
 
@@ -2311,7 +2590,7 @@ static const VMStateDescription vmstate_hsnic_rss = {
 
 static const VMStateDescription vmstate_hsnic = {
     .name = "hsnic",
-    .version_id = 2,
+    .version_id = 3,
     .minimum_version_id = 2,
     .post_load = hsnic_post_load,
     .fields = (const VMStateField[]) {
@@ -2340,6 +2619,7 @@ static const VMStateDescription vmstate_hsnic = {
                                HSNIC_RXS_NUM),
         VMSTATE_UINT64_2DARRAY(tx_qstat, HsnicState, HSNIC_MAX_QP,
                                HSNIC_TXS_NUM),
+        VMSTATE_UINT64_V(db_rec_addr, HsnicState, 3),
         VMSTATE_END_OF_LIST()
     }
 };
@@ -2348,6 +2628,8 @@ static const Property hsnic_properties[] = {
     DEFINE_NIC_PROPERTIES(HsnicState, conf),
     DEFINE_PROP_UINT32("queue-pairs", HsnicState, num_qp, 4),
     DEFINE_PROP_UINT32("max-ring", HsnicState, max_ring, HSNIC_MAX_RING),
+    DEFINE_PROP_BOOL("ioeventfd", HsnicState, ioeventfd, true),
+    DEFINE_PROP_BOOL("vnet-hdr", HsnicState, vnet_hdr_prop, true),
 };
 
 static const struct {
@@ -2410,6 +2692,13 @@ static void hsnic_class_init(ObjectClass *klass, const void *data)
         "Largest ring the device accepts (MAX_RING register), a power of "
         "two between " stringify(HSNIC_MIN_RING) " and "
         stringify(HSNIC_MAX_RING));
+    object_class_property_set_description(klass, "ioeventfd",
+        "Back the doorbells with eventfds while the driver uses doorbell "
+        "records (default on)");
+    object_class_property_set_description(klass, "vnet-hdr",
+        "Hand TSO and checksums to a backend that takes a virtio-net "
+        "header (tap with vnet_hdr=on) instead of doing them in the "
+        "device (default on)");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }
 

@@ -123,6 +123,10 @@ static void check_layouts(void)
 	MEMBER_OK(struct hsnic_rx_cmpl, rsc_segs, 24, 2);
 	MEMBER_OK(struct hsnic_rx_cmpl, rsc_mss, 26, 2);
 	MEMBER_OK(struct hsnic_rx_cmpl, rsvd, 28, 4);
+	MEMBER_OK(struct hsnic_db_rec, tx_tail, 0, 4);
+	MEMBER_OK(struct hsnic_db_rec, rx_tail, 4, 4);
+	MEMBER_OK(struct hsnic_db_rec, rx_hdr_tail, 8, 4);
+	CHECK(HSNIC_REG_DB_REC_HI < HSNIC_REG_DSTAT_LO(0));
 }
 
 static void check_fields(void)
