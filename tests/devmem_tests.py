@@ -127,6 +127,7 @@ def xdp_actions(env):
                                     if totals else "no TOTAL line"))
     assert totals and int(totals[-1][0]) > 0 and not fails, \
         "\n".join(fails) or out[-3000:]
+    assert rc == 0, "xdp-actions.sh exited %d:\n%s" % (rc, out[-3000:])
 
 
 # ---------------------------------------------------------------- pair

@@ -206,3 +206,4 @@ for v in 4 6; do
 done
 echo "TOTAL pass $PASS fail $FAIL"
 ethtool -S $IF | grep -E "xdp|errors|dropped|hdr_ovf|alloc" | grep -v ": 0$"
+exit $((FAIL > 0))
