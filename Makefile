@@ -8,13 +8,15 @@
 #                   or with HSNIC_TEST_TIER=all also the slow tier
 #   make test-unit  only the fast host-side tests
 #   make check-style  QEMU and kernel checkpatch on our C code
+#   make bench      hsnic against virtio-net-pci, igb and e1000e between two
+#                   VMs (docs/performance.md); BENCH_ARGS="--quick" etc.
 
 HSNIC_CACHE ?= $(HOME)/.cache/hsnic
 export HSNIC_CACHE
 PYTHON := /usr/bin/python3
 
 .PHONY: all deps qemu kernel driver rootfs selftests demo test test-unit \
-	unit-build check-style clean
+	unit-build check-style clean bench
 
 all: qemu kernel driver rootfs selftests
 
@@ -53,6 +55,9 @@ test: all unit-build
 
 check-style:
 	scripts/check-style.sh
+
+bench: all
+	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build

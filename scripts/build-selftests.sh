@@ -55,7 +55,8 @@ if [ -z "$ludeb" ]; then
 fi
 
 key=$(echo "$kkey $TARGETS $(basename "$ludeb") $(hash_inputs "$0" \
-	"$HSNIC_TOP/scripts/lib/common.sh" "$HSNIC_TOP/tests/xdp")" |
+	"$HSNIC_TOP/scripts/lib/common.sh" "$HSNIC_TOP/tests/xdp" \
+	"$HSNIC_TOP/tests/devmem")" |
 	sha256sum | cut -c1-16)
 out=$HSNIC_CACHE/selftests/$key
 if [ -f "$out/.hsnic-complete" ]; then
@@ -87,6 +88,12 @@ log "preparing a selftests tree from $src"
 # (MAINTAINERS: ynl_gen_c.py finds the tree's top by it.)
 (cd "$src" && cp -a --parents Makefile MAINTAINERS tools include/uapi \
 	arch/x86/include/uapi Documentation/netlink scripts "$work/src/")
+# Lab-side patches to the selftests (tests/devmem/*.patch), e.g. a quiet
+# ncdevmem receive mode for the benchmark; the selftests' own behaviour
+# stays as upstream.
+for p in "$HSNIC_TOP"/tests/devmem/*.patch; do
+	patch -d "$work/src" -p1 -s <"$p" || die "$p does not apply"
+done
 run_logged "$work/headers.log" make -C "$src" O="$work/hdr" \
 	INSTALL_HDR_PATH="$work/src/usr" headers_install
 rm -rf "$work/hdr"

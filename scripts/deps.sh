@@ -75,7 +75,7 @@ apt-get update -q -o Acquire::Retries=3 >/dev/null
 echo "deps: installing host packages"
 apt-get install -y -q --no-install-recommends \
 	build-essential dpkg-dev ccache git pkg-config ninja-build \
-	python3 python3-venv python3-yaml python3-jsonschema \
+	python3 python3-venv python3-yaml python3-jsonschema python3-matplotlib \
 	libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev \
 	flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils zstd \
 	kmod rsync mmdebstrap seabios e2fsprogs \

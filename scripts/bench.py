@@ -1,0 +1,542 @@
+#!/usr/bin/python3
+"""hsnic benchmark: hsnic against virtio-net-pci, igb and e1000e.
+
+usage: scripts/bench.py [--rounds N] [--seconds S] [--lanes L,..]
+                        [--backends stream,tap] [--out DIR] [--quick]
+
+One QEMU binary, one guest kernel, the `pair` topology (two VMs). Per
+backend, every lane (NIC model) gets its pair of VMs booted once; the
+rounds then visit the lanes interleaved (A B C D A B C D ...), and only
+the lane being measured runs: the others are paused (QMP stop), so they
+neither take CPU from it nor see time pass. Measures:
+
+  tcp-1-up/down     iperf3 bulk TCP, 1 stream, vm1->vm0 / vm0->vm1
+  tcp-4-up/down     the same with 4 streams
+  tcp-rr            netperf TCP_RR (1 byte each way), transactions/s
+  udp-16            iperf3 UDP, 16-byte datagrams, received datagrams/s
+  msg-64k-up/down   iperf3 TCP, 64 KiB writes (the vsock table's shape)
+  msg-16-up/down    iperf3 TCP, 16-byte writes with TCP_NODELAY
+  devmem-rx, copy-rx  hsnic only: a 256 MiB TCP transfer received by
+                    ncdevmem -Q (payload into a udmabuf, tokens returned
+                    per recvmsg) and by socat (copied to user space), with
+                    the receiving guest's CPU time per GiB
+
+Backends: `stream` (QEMU stream socket, no host networking: every measure)
+and `tap` (two taps on a bridge in a network namespace the run creates:
+tcp-1-up/down and tcp-rr). Results go to build/bench/<date>/: results.json
+(every sample), results.md (medians, min-max, hsnic / best peer) and
+results.png; the last lines are a verdict for each acceptance rule of
+docs/performance.md, and the exit code is 1 if one fails.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lab  # noqa: E402
+
+LANES = ("hsnic", "virtio-net-pci", "igb", "e1000e")
+PEERS = ("virtio-net-pci", "igb", "e1000e")
+SERVER, CLIENT = "192.0.2.1", "192.0.2.2"
+DEVMEM_MIB = 256
+
+
+def log(msg):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def iperf3_json(out):
+    """The JSON document iperf3 -J printed."""
+    start = out.find("{")
+    if start < 0:
+        raise ValueError("no iperf3 JSON in:\n" + out[-500:])
+    return json.loads(out[start:out.rfind("}") + 1])
+
+
+class Measure:
+    """One measurement: how to run it and what number comes out."""
+
+    def __init__(self, name, unit, higher=True, lanes=LANES):
+        self.name = name
+        self.unit = unit
+        self.higher = higher
+        self.lanes = lanes
+
+    def run(self, env, secs):
+        raise NotImplementedError
+
+
+class Iperf(Measure):
+    def __init__(self, name, args, reverse=False, udp=False):
+        super().__init__(name, "pkt/s" if udp else "Mbit/s")
+        self.args = args
+        self.reverse = reverse
+        self.udp = udp
+
+    def run(self, env, secs):
+        cli = env.vms[1]
+        rc, out = cli.run("iperf3 -c %s -p 5201 -J -t %d %s %s"
+                          % (SERVER, secs, self.args,
+                             "-R" if self.reverse else ""),
+                          timeout=secs + 60)
+        doc = iperf3_json(out)
+        if rc or doc.get("error"):
+            raise RuntimeError("iperf3: %s" % doc.get("error", out[-300:]))
+        end = doc["end"]
+        if self.udp:
+            s = end["sum"]
+            return (s["packets"] - s.get("lost_packets", 0)) / s["seconds"]
+        return end["sum_received"]["bits_per_second"] / 1e6
+
+
+class NetperfRR(Measure):
+    def __init__(self):
+        super().__init__("tcp-rr", "trans/s")
+
+    def run(self, env, secs):
+        rc, out = env.vms[1].run("netperf -H %s -t TCP_RR -l %d -P 0 -- "
+                                 "-o THROUGHPUT" % (SERVER, secs),
+                                 timeout=secs + 60)
+        if rc:
+            raise RuntimeError("netperf: " + out[-300:])
+        return float(out.strip().splitlines()[-1])
+
+
+# Guest CPU time (all CPUs, every state but idle and iowait) while a
+# receiver ran, from /proc/stat.
+CPU_WRAP = r"""
+cpu() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+c0=$(cpu); t0=$EPOCHREALTIME
+%(cmd)s
+rc=$?
+c1=$(cpu); t1=$EPOCHREALTIME
+echo "cpu_jiffies=$((c1 - c0)) hz=$(getconf CLK_TCK) rc=$rc" \
+     "secs=$(awk -v a=$t0 -v b=$t1 'BEGIN { print b - a }')"
+"""
+
+
+class RxMode(Measure):
+    """A DEVMEM_MIB transfer vm1 -> vm0, received by ncdevmem (devmem)
+    or socat (copy); the value is throughput, cpu_per_gib is kept too."""
+
+    runs = 0
+
+    def __init__(self, mode):
+        super().__init__("%s-rx" % mode, "Mbit/s", lanes=("hsnic",))
+        self.mode = mode
+        self.cpu_per_gib = None
+
+    def run(self, env, secs):
+        srv, cli = env.vms
+        # ncdevmem's flow rule wants source port == destination port; a
+        # new pair each run, the last one's may still be in TIME_WAIT.
+        RxMode.runs += 1
+        port = 5301 + RxMode.runs % 500
+        if self.mode == "devmem":
+            cmd = ("/lab/selftests/drivers/net/hw/ncdevmem -Q -l -f %s "
+                   "-s %s -p %d -c %s 2>/tmp/ncdevmem.log >/dev/null"
+                   % (env.dev0, SERVER, port, CLIENT))
+        else:
+            cmd = ("socat -u TCP4-LISTEN:%d,bind=%s,reuseaddr OPEN:/dev/null"
+                   % (port, SERVER))
+        rcid = srv.start_bg(CPU_WRAP % {"cmd": cmd}, timeout=600)
+        srv.run("for i in $(seq 300); do ss -ltn | grep -q ':%d ' && exit 0;"
+                " sleep 0.1; done; exit 1" % port, timeout=60, check=True)
+        cli.run("socat -u -b 65536 OPEN:/dev/zero,readbytes=%d "
+                "TCP4:%s:%d,bind=%s:%d"
+                % (DEVMEM_MIB << 20, SERVER, port, CLIENT, port),
+                timeout=600, check=True)
+        rc, out = srv.wait_bg(rcid, timeout=600)
+        vals = dict(kv.split("=", 1) for kv in out.split()
+                    if kv.split("=")[0] in ("cpu_jiffies", "hz", "rc",
+                                            "secs"))
+        if rc or vals.get("rc") != "0":
+            log_tail = srv.run("tail -5 /tmp/ncdevmem.log")[1] \
+                if self.mode == "devmem" else ""
+            raise RuntimeError("%s receiver failed: %s %s"
+                               % (self.mode, out, log_tail))
+        if self.mode == "devmem":
+            got = srv.run("sed -n 's/^total_received=//p' /tmp/ncdevmem.log"
+                          " | tail -1")[1].strip()
+            if got != str(DEVMEM_MIB << 20):
+                raise RuntimeError("ncdevmem received %r bytes, %d sent"
+                                   % (got, DEVMEM_MIB << 20))
+        cpu = int(vals["cpu_jiffies"]) / int(vals["hz"])
+        self.cpu_per_gib = cpu / (DEVMEM_MIB / 1024)
+        return DEVMEM_MIB * 8 * 1.048576 / float(vals["secs"])
+
+
+def measures(backend, quick):
+    if backend == "tap":
+        m = [Iperf("tcp-1-up", "-P 1"), Iperf("tcp-1-down", "-P 1", True),
+             NetperfRR()]
+    else:
+        m = [Iperf("tcp-1-up", "-P 1"), Iperf("tcp-1-down", "-P 1", True),
+             Iperf("tcp-4-up", "-P 4"), Iperf("tcp-4-down", "-P 4", True),
+             NetperfRR(), Iperf("udp-16", "-u -l 16 -b 0", udp=True),
+             Iperf("msg-64k-up", "-l 65536"),
+             Iperf("msg-64k-down", "-l 65536", True),
+             Iperf("msg-16-up", "-l 16 -N"),
+             Iperf("msg-16-down", "-l 16 -N", True),
+             RxMode("devmem"), RxMode("copy")]
+    if quick:
+        m = [x for x in m if x.name in ("tcp-1-up", "tcp-rr", "devmem-rx",
+                                        "copy-rx")]
+    return m
+
+
+class Lane:
+    """The two VMs of one NIC model on one backend, booted once."""
+
+    def __init__(self, nic, backend, mem):
+        self.nic = nic
+        topo = {"stream": "pair", "tap": "pair-tap"}[backend]
+        self.lab = lab.Lab(topo, nic, quiet=True, mem=mem)
+        self.vms = []
+        self.dev0 = None
+        self.running = False
+
+    def start(self):
+        self.lab.start()
+        self.running = True
+        self.vms = self.lab.vms
+        srv, cli = self.vms
+        self.kernel = srv.run("uname -r", check=True)[1].strip()
+        cli.run("for i in $(seq 100); do ping -c1 -W1 %s >/dev/null && "
+                "exit 0; sleep 0.2; done; exit 1" % SERVER, timeout=120,
+                check=True)
+        self.dev0 = srv.run("ip -o route get %s | awk '{ print $3 }'"
+                            % CLIENT, check=True)[1].strip()
+        srv.run("iperf3 -s -D -p 5201 && netserver >/dev/null 2>&1 && "
+                "echo 64 > /proc/sys/vm/nr_hugepages", check=True)
+        # Each driver with its defaults, plus what a user of the lab would
+        # turn on: hardware GRO where the NIC has it.
+        for vm in self.vms:
+            vm.run("d=$(ip -o route get %s | awk '{ print $3 }'); "
+                   "ethtool -K $d rx-gro-hw on 2>/dev/null; true" % SERVER)
+        self.info = {vm.name: vm.run(
+            "d=$(ip -o route get 192.0.2.%d | awk '{ print $3 }'); "
+            "ethtool -i $d | sed -n 's/^driver: //p'; "
+            "ethtool -k $d | grep -E '^(tcp-segmentation-offload|"
+            "rx-gro-hw|generic-receive-offload):' | tr -s '\\n' ' '"
+            % (2 - i))[1].strip() for i, vm in enumerate(self.vms)}
+
+    def pause(self):
+        if self.running:
+            for vm in self.vms:
+                vm.qmp.cmd("stop")
+            self.running = False
+
+    def resume(self):
+        if not self.running:
+            for vm in self.vms:
+                vm.qmp.cmd("cont")
+            self.running = True
+
+    def close(self):
+        self.resume()
+        self.lab.stop()
+
+
+def summarize(samples, higher):
+    if not samples:
+        return None
+    return {"median": statistics.median(samples), "min": min(samples),
+            "max": max(samples), "n": len(samples), "higher": higher}
+
+
+def ratio(by_lane, peers=PEERS):
+    """hsnic / best peer (for lower-is-better figures: best / hsnic)."""
+    h = by_lane.get("hsnic")
+    vals = [by_lane[p]["median"] for p in peers
+            if by_lane.get(p) and by_lane[p]["median"]]
+    if not h or not vals or not h["median"]:
+        return None
+    if h["higher"]:
+        return h["median"] / max(vals)
+    return min(vals) / h["median"]
+
+
+def fmt(v):
+    return "%.4g" % v if v < 1e4 else "%.0f" % v
+
+
+def build_table(results):
+    table = {}
+    for backend, by_measure in results.items():
+        table[backend] = {}
+        for name, by_lane in by_measure.items():
+            table[backend][name] = {
+                lane: summarize(v["samples"], v["higher"])
+                for lane, v in by_lane.items()}
+    return table
+
+
+def markdown(meta, results, table, rx_cpu):
+    lines = ["# hsnic bench, %s" % meta["date"], "",
+             "%s on %s; QEMU %s, guest kernel %s; %d rounds of %d s per "
+             "measure, lanes interleaved; median (min-max); last column: "
+             "hsnic / best of %s." % (
+                 meta["accel"].upper(), meta["host"], meta["qemu"],
+                 meta["kernel"], meta["rounds"], meta["seconds"],
+                 ", ".join(PEERS)), ""]
+    for backend, by_measure in table.items():
+        lanes = [x for x in LANES if x in meta["lanes"]]
+        lines += ["## backend: %s" % backend, "",
+                  "| measure | unit | " + " | ".join(lanes) +
+                  " | hsnic / best peer |",
+                  "|---|---|" + "---|" * (len(lanes) + 1)]
+        for name, by_lane in by_measure.items():
+            unit = next(iter(results[backend][name].values()))["unit"]
+            cells = []
+            for lane in lanes:
+                s = by_lane.get(lane)
+                cells.append("%s (%s-%s)" % (fmt(s["median"]), fmt(s["min"]),
+                                            fmt(s["max"])) if s else "-")
+            r = ratio(by_lane)
+            lines.append("| %s | %s | %s | %s |" % (
+                name, unit, " | ".join(cells), "%.2f" % r if r else "-"))
+        lines.append("")
+    if rx_cpu:
+        lines += ["## hsnic receive: devmem against copy", "",
+                  "| receiver | Mbit/s (median) | guest CPU s per GiB "
+                  "(median, min-max) |", "|---|---|---|"]
+        for mode in ("devmem", "copy"):
+            if rx_cpu.get(mode):
+                c = rx_cpu[mode]
+                lines.append("| %s | %s | %.2f (%.2f-%.2f) |" % (
+                    mode, fmt(c["thr"]), c["cpu"], c["cpu_min"],
+                    c["cpu_max"]))
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def chart(path, meta, table, rx_cpu):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("python3-matplotlib missing: no chart (make deps installs it)")
+        return False
+    backends = list(table)
+    lanes = [x for x in LANES if x in meta["lanes"]]
+    rows = len(backends) + (1 if rx_cpu else 0)
+    fig, axes = plt.subplots(rows, 1, squeeze=False,
+                             figsize=(13, 4.2 * rows))
+    for ax, backend in zip(axes[:, 0], backends):
+        names = list(table[backend])
+        width = 0.8 / len(lanes)
+        for i, lane in enumerate(lanes):
+            xs, ys, lo_err, hi_err = [], [], [], []
+            for j, n in enumerate(names):
+                row = table[backend][n]
+                s = row.get(lane)
+                peers = [row[p]["median"] for p in PEERS if row.get(p)]
+                base = max(peers) if peers else None
+                if row.get("hsnic") and not peers:
+                    base = row["hsnic"]["median"]
+                if not s or not base:
+                    continue
+                xs.append(j + i * width)
+                ys.append(s["median"] / base)
+                lo_err.append(max(0, (s["median"] - s["min"]) / base))
+                hi_err.append(max(0, (s["max"] - s["median"]) / base))
+            ax.bar(xs, ys, width, yerr=[lo_err, hi_err], label=lane,
+                   capsize=2)
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(names))])
+        ax.set_xticklabels(names, rotation=25, ha="right")
+        ax.set_ylabel("relative to the best peer")
+        ax.set_title("%s backend, %s: median, bars min-max"
+                     % (backend, meta["accel"].upper()))
+        ax.legend(fontsize="small", ncol=4)
+    if rx_cpu:
+        ax = axes[-1, 0]
+        modes = [m for m in ("devmem", "copy") if rx_cpu.get(m)]
+        ax.bar([m + " Mbit/s" for m in modes],
+               [rx_cpu[m]["thr"] for m in modes], color="tab:blue")
+        ax2 = ax.twinx()
+        ax2.bar([m + " CPU s/GiB" for m in modes],
+                [rx_cpu[m]["cpu"] for m in modes], color="tab:orange")
+        ax.set_ylabel("Mbit/s")
+        ax2.set_ylabel("guest CPU s per GiB")
+        ax.set_title("hsnic receive, devmem (ncdevmem -Q) against copy "
+                     "(socat)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    return True
+
+
+def verdicts(table, rx_cpu):
+    out = []
+    s = table.get("stream", {})
+    for n in ("tcp-1-up", "tcp-1-down", "tcp-4-up", "tcp-4-down"):
+        r = ratio(s.get(n, {}))
+        out.append(("bulk %s >= 1.25x the best peer" % n,
+                    r is not None and r >= 1.25, r))
+    r = ratio(s.get("tcp-rr", {}))
+    out.append(("tcp-rr >= 1.1x the best peer", r is not None and r >= 1.1,
+                r))
+    d, c = rx_cpu.get("devmem"), rx_cpu.get("copy")
+    if d and c:
+        out.append(("devmem-rx >= 0.9x copy-rx throughput with less guest "
+                    "CPU per byte (%s vs %s Mbit/s, %.2f vs %.2f CPU s/GiB)"
+                    % (fmt(d["thr"]), fmt(c["thr"]), d["cpu"], c["cpu"]),
+                    d["thr"] >= 0.9 * c["thr"] and d["cpu"] < c["cpu"],
+                    d["thr"] / c["thr"]))
+    else:
+        out.append(("devmem-rx against copy-rx", False, None))
+    return out
+
+
+def versions():
+    art = lab.Artifacts()
+    try:
+        with open(os.path.join(os.path.dirname(art.qemu), "VERSION")) as f:
+            qv = f.read().strip()
+    except OSError:
+        qv = "?"
+    kv = os.path.basename(art.kdir.rstrip("/"))
+    return art.qemu, qv, kv
+
+
+def main():
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--seconds", type=int, default=3,
+                   help="length of each iperf3/netperf run")
+    p.add_argument("--lanes", default=",".join(LANES))
+    p.add_argument("--backends", default="stream,tap")
+    p.add_argument("--mem", type=int, default=1024, help="MiB per VM")
+    p.add_argument("--out")
+    p.add_argument("--quick", action="store_true",
+                   help="a few measures only, to try the script out")
+    args = p.parse_args()
+    lanes = [x for x in args.lanes.split(",") if x]
+    backends = [x for x in args.backends.split(",") if x]
+    for x in lanes:
+        if x not in LANES:
+            p.error("unknown lane %s (one of %s)" % (x, ", ".join(LANES)))
+    for x in backends:
+        if x not in ("stream", "tap"):
+            p.error("unknown backend %s (stream or tap)" % x)
+    if args.rounds < 1 or args.seconds < 1:
+        p.error("--rounds and --seconds must be at least 1")
+
+    date = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    outdir = args.out or os.path.join(lab.TOP, "build", "bench", date)
+    os.makedirs(outdir, exist_ok=True)
+    accel, why = lab.detect_accel()
+    qemu, qver, kver = versions()
+    meta = {"date": date, "accel": accel, "accel_why": why,
+            "host": "%d CPUs" % os.cpu_count(), "qemu": qver,
+            "qemu_binary": qemu, "kernel": kver, "rounds": args.rounds,
+            "seconds": args.seconds, "lanes": lanes, "backends": backends,
+            "devmem_mib": DEVMEM_MIB}
+    log("%s (%s); QEMU %s, kernel %s; results in %s"
+        % (accel.upper(), why, qver, kver, outdir))
+    results = {b: {} for b in backends}
+    rx = {"devmem": [], "copy": []}
+    t0 = time.monotonic()
+    total = sum(len([m for m in measures(b, args.quick) for ln in lanes
+                     if ln in m.lanes]) for b in backends) * args.rounds
+    done = 0
+    failures = []
+    for backend in backends:
+        ms = measures(backend, args.quick)
+        envs = {}
+        try:
+            for lane in lanes:
+                log("%s: booting the %s pair" % (backend, lane))
+                env = Lane(lane, backend, args.mem)
+                envs[lane] = env
+                env.start()
+                meta.setdefault("drivers", {}).setdefault(
+                    backend, {})[lane] = env.info
+                meta["kernel"] = env.kernel
+                env.pause()
+            for rnd in range(1, args.rounds + 1):
+                for lane in lanes:
+                    env = envs[lane]
+                    env.resume()
+                    try:
+                        for m in ms:
+                            if lane not in m.lanes:
+                                continue
+                            done += 1
+                            try:
+                                v = m.run(env, args.seconds)
+                            except Exception as e:   # keep the rest going
+                                failures.append("%s/%s/%s round %d: %s" % (
+                                    backend, lane, m.name, rnd, e))
+                                log("  %s %s: FAILED: %s" % (lane, m.name,
+                                                             e))
+                                continue
+                            slot = results[backend].setdefault(
+                                m.name, {}).setdefault(
+                                lane, {"samples": [], "higher": m.higher,
+                                       "unit": m.unit})
+                            slot["samples"].append(v)
+                            if isinstance(m, RxMode):
+                                rx[m.mode].append((v, m.cpu_per_gib))
+                            el = time.monotonic() - t0
+                            log("%s r%d/%d %-14s %-14s %10s %-7s [%d/%d, "
+                                "~%.0f min left]" % (
+                                    backend, rnd, args.rounds, lane, m.name,
+                                    fmt(v), m.unit, done, total,
+                                    el / done * (total - done) / 60))
+                    finally:
+                        env.pause()
+        finally:
+            for env in envs.values():
+                env.close()
+
+    table = build_table(results)
+    rx_cpu = {}
+    for mode, samples in rx.items():
+        if samples:
+            cpus = [c for _, c in samples]
+            rx_cpu[mode] = {"thr": statistics.median(v for v, _ in samples),
+                            "cpu": statistics.median(cpus),
+                            "cpu_min": min(cpus), "cpu_max": max(cpus)}
+    meta["minutes"] = round((time.monotonic() - t0) / 60, 1)
+    verd = verdicts(table, rx_cpu)
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump({"meta": meta, "samples": results, "summary": table,
+                   "rx_cpu": rx_cpu, "failures": failures,
+                   "verdicts": [{"rule": w, "pass": ok, "ratio": r}
+                                for w, ok, r in verd]}, f, indent=1)
+    text = markdown(meta, results, table, rx_cpu)
+    vlines = ["VERDICT %s: %s%s" % ("PASS" if ok else "FAIL", what,
+                                    " (ratio %.2f)" % r if r else "")
+              for what, ok, r in verd]
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        f.write(text + "\n" + "\n".join("    " + v for v in vlines) + "\n")
+    png = chart(os.path.join(outdir, "results.png"), meta, table, rx_cpu)
+    print(text)
+    for f in failures:
+        print("measure failed: %s" % f)
+    for v in vlines:
+        print(v)
+    print("%s, %.1f min; results in %s%s" % (
+        accel.upper(), meta["minutes"], outdir,
+        " (results.json, results.md, results.png)" if png else ""))
+    return 1 if any(not ok for _, ok, _ in verd) else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (lab.LabError, subprocess.CalledProcessError) as e:
+        print("bench: %s" % e, file=sys.stderr)
+        sys.exit(2)
