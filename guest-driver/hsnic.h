@@ -25,6 +25,9 @@
 #define HSNIC_DRV_NAME		"hsnic"
 
 #define HSNIC_DEFAULT_RING	1024
+#define HSNIC_DEFAULT_TX_USECS	1000
+#define HSNIC_DEFAULT_TX_FRAMES	64
+#define HSNIC_RX_REFILL_BATCH	32
 
 /* What the device may fill of a buffer of @truesize bytes that starts
  * with @headroom and ends with room for an skb_shared_info: such a buffer

@@ -165,26 +165,39 @@ static u32 hsnic_get_rx_ring_count(struct net_device *netdev)
 
 /* ---- interrupt moderation ---- */
 
-/* One vector serves both directions of a queue pair: it waits as long as
- * the more patient direction allows and fires as soon as either one's
- * frame budget is reached.
+/* One vector serves both directions of a queue pair. With IRQ_TXMOD the
+ * device moderates TX-only interrupts with the tx-* values and everything
+ * else with the rx-* ones; without it the vector waits as long as the
+ * more patient direction allows and fires as soon as either one's frame
+ * budget is reached.
  */
 void hsnic_coal_write(struct hsnic_priv *priv)
 {
 	const struct hsnic_coal *c = &priv->coal;
+	u32 val, txval = 0;
 	unsigned int v;
-	u32 val;
 
 	if (!(priv->features & HSNIC_F_IRQ_MOD))
 		return;
 
-	val = FIELD_PREP(HSNIC_IRQ_MOD_USECS_MASK,
-			 max(c->rx_usecs, c->tx_usecs)) |
-	      FIELD_PREP(HSNIC_IRQ_MOD_FRAMES_MASK,
-			 min_not_zero(c->rx_frames, c->tx_frames));
+	if (priv->features & HSNIC_F_IRQ_TXMOD) {
+		val = FIELD_PREP(HSNIC_IRQ_MOD_USECS_MASK, c->rx_usecs) |
+		      FIELD_PREP(HSNIC_IRQ_MOD_FRAMES_MASK, c->rx_frames);
+		txval = FIELD_PREP(HSNIC_IRQ_MOD_USECS_MASK, c->tx_usecs) |
+			FIELD_PREP(HSNIC_IRQ_MOD_FRAMES_MASK, c->tx_frames);
+	} else {
+		val = FIELD_PREP(HSNIC_IRQ_MOD_USECS_MASK,
+				 max(c->rx_usecs, c->tx_usecs)) |
+		      FIELD_PREP(HSNIC_IRQ_MOD_FRAMES_MASK,
+				 min_not_zero(c->rx_frames, c->tx_frames));
+	}
 
-	for (v = HSNIC_VEC_QP(0); v <= HSNIC_VEC_QP(priv->dev_max_qp - 1); v++)
+	for (v = HSNIC_VEC_QP(0); v <= HSNIC_VEC_QP(priv->dev_max_qp - 1);
+	     v++) {
 		hsnic_wr32(priv, HSNIC_REG_IRQ_MOD(v), val);
+		if (priv->features & HSNIC_F_IRQ_TXMOD)
+			hsnic_wr32(priv, HSNIC_REG_IRQ_TXMOD(v), txval);
+	}
 }
 
 static int hsnic_get_coalesce(struct net_device *netdev,

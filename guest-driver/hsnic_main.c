@@ -27,6 +27,7 @@
 #include <net/netdev_queues.h>
 #include <net/netdev_rx_queue.h>
 #include <net/page_pool/helpers.h>
+#include <net/sock.h>
 
 #include "hsnic.h"
 
@@ -887,10 +888,26 @@ static void hsnic_get_stats64(struct net_device *netdev,
 	}
 }
 
+/* A connected socket transmits on the queue pair it receives on, so that
+ * its TX completions and its RX frames share one vector, and one
+ * interrupt (see IRQ_TXMOD) serves a request and its reply.
+ */
+static u16 hsnic_select_queue(struct net_device *netdev, struct sk_buff *skb,
+			      struct net_device *sb_dev)
+{
+	int q = sk_rx_queue_get(skb->sk);
+
+	if (!sb_dev && q >= 0 && q < netdev->real_num_tx_queues)
+		return q;
+
+	return netdev_pick_tx(netdev, skb, sb_dev);
+}
+
 static const struct net_device_ops hsnic_netdev_ops = {
 	.ndo_open		= hsnic_open,
 	.ndo_stop		= hsnic_stop,
 	.ndo_start_xmit		= hsnic_start_xmit,
+	.ndo_select_queue	= hsnic_select_queue,
 	.ndo_features_check	= hsnic_features_check,
 	.ndo_get_stats64	= hsnic_get_stats64,
 	.ndo_set_rx_mode_async	= hsnic_set_rx_mode,
@@ -1316,6 +1333,12 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	priv->cfg.tx_ring_size = min(HSNIC_DEFAULT_RING, max_ring);
 	priv->cfg.rx_ring_size = priv->cfg.tx_ring_size;
 	priv->cfg.rx_buf_len = PAGE_SIZE;
+	/* TX completions wait for the next RX interrupt (the poll cleans
+	 * both rings), up to a millisecond or 64 of them: request/response
+	 * traffic then takes one interrupt per exchange instead of two.
+	 */
+	priv->coal.tx_usecs = HSNIC_DEFAULT_TX_USECS;
+	priv->coal.tx_frames = HSNIC_DEFAULT_TX_FRAMES;
 
 	INIT_WORK(&priv->reset_task, hsnic_reset_task);
 	mutex_init(&priv->link_lock);

@@ -1605,6 +1605,12 @@ static bool hsnic_rx_refill_napi(struct hsnic_qp *qp)
 {
 	struct hsnic_rx_ring *rx = &qp->rx;
 	u32 tail = rx->tail, hdr_tail = rx->hdr_tail, fail;
+	u32 batch = clamp_t(u32, rx->fill / 4, 1, HSNIC_RX_REFILL_BATCH);
+
+	/* one doorbell per batch of buffers, not one per poll */
+	if (rx->fill - hsnic_rx_posted(rx) < batch &&
+	    (!rx->hds || rx->mask - hsnic_hdr_posted(rx) < batch))
+		return false;
 
 	fail = hsnic_rx_refill(rx, GFP_ATOMIC);
 	if (rx->tail != tail || rx->hdr_tail != hdr_tail)

@@ -90,6 +90,7 @@ typedef uint64_t __le64;
 #define HSNIC_F_IRQ_MOD			(1u << 8)	/* IRQ_MOD registers */
 #define HSNIC_F_RSC			(1u << 9)	/* RX segment coalescing */
 #define HSNIC_F_DB_REC			(1u << 10)	/* doorbell records */
+#define HSNIC_F_IRQ_TXMOD		(1u << 11)	/* IRQ_TXMOD registers */
 
 #define HSNIC_REG_MAX_QP		0x000c	/* RO, queue pairs present */
 #define HSNIC_REG_MAX_RING		0x0010	/* RO, entries per ring */
@@ -206,6 +207,19 @@ enum hsnic_dstat {
 #define HSNIC_IRQ_MOD_FRAMES_SHIFT	16
 #define HSNIC_IRQ_MOD_FRAMES_WIDTH	16
 #define HSNIC_IRQ_MOD_FRAMES_MASK	0xffff0000u
+
+/*
+ * TX interrupt moderation (HSNIC_F_IRQ_TXMOD), one register per MSI-X
+ * vector >= 1, same fields as IRQ_MOD. While the completions pending on
+ * an armed vector are all TX completions, the vector fires USECS
+ * microseconds after the first of them was written, or once FRAMES of
+ * them are pending, instead of as IRQ_MOD says; an RX completion brings
+ * IRQ_MOD back in force (at once with IRQ_MOD.USECS 0). USECS 0: TX
+ * completions follow IRQ_MOD like RX ones. A driver that also cleans its
+ * TX ring when it polls for RX thus takes no interrupt for TX alone as
+ * long as RX traffic comes within USECS (request/response traffic).
+ */
+#define HSNIC_REG_IRQ_TXMOD(v)		(0x0500 + 4 * (v))
 
 /* ---- Queue registers ----
  *
@@ -618,7 +632,9 @@ HSNIC_ABI_ASSERT(HSNIC_REG_DSTAT_HI(HSNIC_DSTAT_NUM - 1) < HSNIC_REG_IRQ_CTRL(0)
 		 "device counters fit below the IRQ registers");
 HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_CTRL(HSNIC_NUM_VEC_MAX) <= HSNIC_REG_IRQ_MOD(0),
 		 "IRQ_CTRL fits below IRQ_MOD");
-HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_MOD(HSNIC_NUM_VEC_MAX) <= HSNIC_TXQ_BASE,
+HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_MOD(HSNIC_NUM_VEC_MAX) <= HSNIC_REG_IRQ_TXMOD(0),
+		 "IRQ_MOD fits below IRQ_TXMOD");
+HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_TXMOD(HSNIC_NUM_VEC_MAX) <= HSNIC_TXQ_BASE,
 		 "IRQ registers fit below the queues");
 HSNIC_ABI_ASSERT(HSNIC_TXQ_REG(HSNIC_MAX_QP, 0) <= HSNIC_RXQ_BASE,
 		 "TX queue registers fit below the RX queues");

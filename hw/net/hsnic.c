@@ -70,7 +70,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
                                  HSNIC_F_RSS | HSNIC_F_RULES | \
                                  HSNIC_F_RX_CSUM | HSNIC_F_TX_CSUM | \
                                  HSNIC_F_TSO | HSNIC_F_QSTATS | \
-                                 HSNIC_F_IRQ_MOD | HSNIC_F_DB_REC)
+                                 HSNIC_F_IRQ_MOD | HSNIC_F_DB_REC | \
+                                 HSNIC_F_IRQ_TXMOD)
 #define HSNIC_EVT_ALL           (HSNIC_EVT_LINK | HSNIC_EVT_ERROR)
 #define HSNIC_RX_MODE_ALL       (HSNIC_RX_MODE_PROMISC | \
                                  HSNIC_RX_MODE_ALLMULTI | \
@@ -154,8 +155,10 @@ typedef struct HsnicVector {
     unsigned idx;
     bool armed;
     bool pending;           /* completions written since it fired */
+    bool rx_pending;        /* ... and at least one of them is RX */
     uint32_t npending;
     uint32_t mod;           /* IRQ_MOD register */
+    uint32_t txmod;         /* IRQ_TXMOD register */
     QEMUTimer *timer;       /* moderation delay */
 } HsnicVector;
 
@@ -250,6 +253,7 @@ static void hsnic_irq_fire(HsnicState *s, unsigned vector)
     if (vector != HSNIC_VEC_EVENTS) {
         v->armed = false;
         v->pending = false;
+        v->rx_pending = false;
         v->npending = 0;
         timer_del(v->timer);
     }
@@ -264,9 +268,11 @@ static void hsnic_irq_fire(HsnicState *s, unsigned vector)
 static void hsnic_irq_update(HsnicState *s, unsigned vector)
 {
     HsnicVector *v = &s->vec[vector];
-    uint32_t usecs = (v->mod & HSNIC_IRQ_MOD_USECS_MASK) >>
+    /* Only TX completions pending: IRQ_TXMOD, if set, instead of IRQ_MOD */
+    uint32_t mod = !v->rx_pending && v->txmod ? v->txmod : v->mod;
+    uint32_t usecs = (mod & HSNIC_IRQ_MOD_USECS_MASK) >>
                      HSNIC_IRQ_MOD_USECS_SHIFT;
-    uint32_t frames = (v->mod & HSNIC_IRQ_MOD_FRAMES_MASK) >>
+    uint32_t frames = (mod & HSNIC_IRQ_MOD_FRAMES_MASK) >>
                       HSNIC_IRQ_MOD_FRAMES_SHIFT;
 
     if (!v->armed || !v->pending) {
@@ -274,9 +280,11 @@ static void hsnic_irq_update(HsnicState *s, unsigned vector)
     }
     if (!usecs || (frames && v->npending >= frames)) {
         hsnic_irq_fire(s, vector);
-    } else if (!timer_pending(v->timer)) {
-        timer_mod(v->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                  (int64_t)usecs * SCALE_US);
+    } else {
+        /* An RX completion may bring a TX deadline forward. */
+        timer_mod_anticipate(v->timer,
+                             qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                             (int64_t)usecs * SCALE_US);
     }
 }
 
@@ -291,11 +299,13 @@ static void hsnic_irq_timer(void *opaque)
 }
 
 /* A queue of @vector wrote @n completions. */
-static void hsnic_irq_signal(HsnicState *s, unsigned vector, uint32_t n)
+static void hsnic_irq_signal(HsnicState *s, unsigned vector, uint32_t n,
+                             bool rx)
 {
     HsnicVector *v = &s->vec[vector];
 
     v->pending = true;
+    v->rx_pending |= rx;
     v->npending = MIN((uint64_t)v->npending + n, UINT32_MAX);
     hsnic_irq_update(s, vector);
 }
@@ -992,7 +1002,7 @@ static bool hsnic_tx_process(HsnicState *s, unsigned q)
 out:
     s->tx_busy = false;
     if (completed) {
-        hsnic_irq_signal(s, HSNIC_VEC_QP(q), completed);
+        hsnic_irq_signal(s, HSNIC_VEC_QP(q), completed, false);
     }
     return more;
 }
@@ -1468,7 +1478,7 @@ static ssize_t hsnic_rx_deliver(HsnicState *s, unsigned q,
     if (flags & HSNIC_RXC_CSUM_BAD) {
         st[HSNIC_RXS_CSUM_BAD]++;
     }
-    hsnic_irq_signal(s, HSNIC_VEC_QP(q), 1);
+    hsnic_irq_signal(s, HSNIC_VEC_QP(q), 1, true);
     return size;
 }
 
@@ -1644,8 +1654,10 @@ static void hsnic_core_reset(HsnicState *s, const char *why)
 
         vec->armed = false;
         vec->pending = false;
+        vec->rx_pending = false;
         vec->npending = 0;
         vec->mod = 0;
+        vec->txmod = 0;
         if (vec->timer) {
             timer_del(vec->timer);
         }
@@ -2187,6 +2199,9 @@ static uint64_t hsnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
         } else if (hsnic_decode_irq(s, addr, HSNIC_REG_IRQ_MOD(0),
                                     &vector)) {
             val = s->vec[vector].mod;
+        } else if (hsnic_decode_irq(s, addr, HSNIC_REG_IRQ_TXMOD(0),
+                                    &vector)) {
+            val = s->vec[vector].txmod;
         } else if (hsnic_decode_queue(s, addr, &q, &rx, &reg) &&
                    hsnic_queue_read(s, q, rx, reg, &val)) {
             /* done */
@@ -2261,6 +2276,9 @@ static void hsnic_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
         hsnic_irq_arm(s, vector, val & HSNIC_IRQ_ARM);
     } else if (hsnic_decode_irq(s, addr, HSNIC_REG_IRQ_MOD(0), &vector)) {
         s->vec[vector].mod = val;
+        trace_hsnic_irq_mod(vector, val);
+    } else if (hsnic_decode_irq(s, addr, HSNIC_REG_IRQ_TXMOD(0), &vector)) {
+        s->vec[vector].txmod = val;
         trace_hsnic_irq_mod(vector, val);
     } else if (hsnic_decode_queue(s, addr, &q, &rx, &reg) &&
                hsnic_queue_write(s, q, rx, reg, val)) {
@@ -2553,6 +2571,8 @@ static const VMStateDescription vmstate_hsnic_vector = {
         VMSTATE_UINT32(npending, HsnicVector),
         VMSTATE_UINT32(mod, HsnicVector),
         VMSTATE_TIMER_PTR(timer, HsnicVector),
+        VMSTATE_BOOL(rx_pending, HsnicVector),
+        VMSTATE_UINT32(txmod, HsnicVector),
         VMSTATE_END_OF_LIST()
     }
 };
@@ -2591,7 +2611,7 @@ static const VMStateDescription vmstate_hsnic_rss = {
 static const VMStateDescription vmstate_hsnic = {
     .name = "hsnic",
     .version_id = 3,
-    .minimum_version_id = 2,
+    .minimum_version_id = 3,
     .post_load = hsnic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, HsnicState),
@@ -2619,7 +2639,7 @@ static const VMStateDescription vmstate_hsnic = {
                                HSNIC_RXS_NUM),
         VMSTATE_UINT64_2DARRAY(tx_qstat, HsnicState, HSNIC_MAX_QP,
                                HSNIC_TXS_NUM),
-        VMSTATE_UINT64_V(db_rec_addr, HsnicState, 3),
+        VMSTATE_UINT64(db_rec_addr, HsnicState),
         VMSTATE_END_OF_LIST()
     }
 };
