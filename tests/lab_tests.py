@@ -207,6 +207,29 @@ for _nic in ("hsnic", "virtio-net-pci"):
     for _topo in ("loop", "pair"):
         lab_group(_topo, _nic)
 
+# pair-tap: tap backends with vnet headers, so hsnic hands TSO and
+# checksums to the host kernel (spec, "TX offloads").
+_tap = group("hsnic-pair-tap", setup("pair-tap", "hsnic"), teardown)
+test(_tap, "ping-both-ways")(check_ping)
+test(_tap, "tcp-64mib-sha256")(lambda env: check_transfer(env, 64))
+
+
+@test(_tap, "tso-handed-to-the-backend")
+def tap_tso(env):
+    """A TSO frame goes to the tap whole: fewer wire packets than TCP
+    segments (the device counts what it hands the backend)."""
+    vm, pfx, _ = env.ends[0]
+    dev = env.dev(0)
+    rc, out = vm.run("ethtool -S %s | awk '/tx[0-9]+_hw_tso:/ { t += $2 } "
+                     "/tx[0-9]+_hw_wire_packets:/ { w += $2 } "
+                     "/tx[0-9]+_hw_packets:/ { p += $2 } "
+                     "END { print t, w, p }'" % dev, check=True)
+    tso, wire, pkts = (int(x) for x in out.split())
+    assert tso > 0, "no TSO frames after the transfer: %s" % out
+    assert wire == pkts, "wire packets %d != frames %d: segmented in the " \
+        "device, not by the backend" % (wire, pkts)
+
+
 # pair-tcp as two separate labs (two QEMU invocations of lab.py, as on two
 # hosts) linked over TCP on 127.0.0.1.
 _tcp = group("hsnic-pair-tcp", setup("pair-tcp", "hsnic", halves=True),
