@@ -2813,10 +2813,11 @@ static const VMStateDescription vmstate_hsnic_rss = {
     }
 };
 
+/* Version 3: two more RX queue counters (ABI 2.1, RSC). */
 static const VMStateDescription vmstate_hsnic = {
     .name = "hsnic",
-    .version_id = 2,
-    .minimum_version_id = 2,
+    .version_id = 3,
+    .minimum_version_id = 3,
     .post_load = hsnic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, HsnicState),
