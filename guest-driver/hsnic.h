@@ -185,6 +185,7 @@ struct hsnic_rx_ring {
 	u32 hds_thresh;
 	bool hds;		/* header split on */
 	bool xdp;		/* buffers laid out for XDP, xdp_rxq registered */
+	bool rsc;		/* CTRL.RSC: the device coalesces segments */
 	bool unreadable;	/* payload pool backed by a memory provider */
 	bool started;		/* the device has seen the rings */
 
@@ -223,6 +224,11 @@ struct hsnic_rx_stats {
 	u64 csum_ok;
 	u64 csum_bad;
 	u64 csum_none;
+	/* frames the device coalesced (NETIF_F_GRO_HW), and their segments */
+	u64 gro_hw_packets;
+	u64 gro_hw_bytes;
+	u64 gro_hw_wire_packets;
+	u64 gro_hw_wire_bytes;
 	/* XDP verdicts, and those of them that could not be carried out */
 	u64 xdp_pass;
 	u64 xdp_drop;
@@ -314,6 +320,7 @@ struct hsnic_priv {
 	/* The fields below are protected by the netdev instance lock. */
 	struct hsnic_cfg cfg;
 	bool up;		/* rings allocated and queues enabled */
+	bool rsc;		/* NETIF_F_GRO_HW wanted (never with XDP) */
 	struct hsnic_coal coal;
 	struct hsnic_rss_ctx rss[HSNIC_RSS_CTX_NUM];
 	struct hsnic_rule rules[HSNIC_NUM_RULES];
@@ -357,6 +364,8 @@ static inline void hsnic_wr32(const struct hsnic_priv *priv, u32 reg, u32 val)
 void hsnic_schedule_reset(struct hsnic_priv *priv);
 int hsnic_reconfigure(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
 		      struct netlink_ext_ack *extack);
+u32 hsnic_rxq_ctrl(const struct hsnic_priv *priv,
+		   const struct hsnic_rx_ring *rx);
 int hsnic_check_mtu(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
 		    const struct bpf_prog *prog, u32 mtu,
 		    struct netlink_ext_ack *extack);

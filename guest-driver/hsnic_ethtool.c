@@ -274,7 +274,8 @@ static const char hsnic_tx_stat_names[][ETH_GSTRING_LEN] = {
 static const char hsnic_rx_stat_names[][ETH_GSTRING_LEN] = {
 	"packets", "bytes", "dropped", "errors", "alloc_fail",
 	"hdr_unreadable", "csum_ok", "csum_bad", "csum_none",
-	"xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "xdp_aborted",
+	"gro_hw_packets", "gro_hw_bytes", "gro_hw_wire_packets",
+	"gro_hw_wire_bytes", "xdp_pass", "xdp_drop", "xdp_tx", "xdp_redirect", "xdp_aborted",
 	"xdp_tx_errors", "xdp_redirect_errors",
 };
 
@@ -289,6 +290,8 @@ static const char hsnic_rxs_names[HSNIC_RXS_NUM][ETH_GSTRING_LEN] = {
 	[HSNIC_RXS_CSUM_OK]	= "hw_csum_ok",
 	[HSNIC_RXS_CSUM_BAD]	= "hw_csum_bad",
 	[HSNIC_RXS_WAIT_BUF]	= "hw_wait_buf",
+	[HSNIC_RXS_RSC_FRAMES]	= "hw_rsc_frames",
+	[HSNIC_RXS_RSC_SEGS]	= "hw_rsc_segs",
 };
 
 static const char hsnic_txs_names[HSNIC_TXS_NUM][ETH_GSTRING_LEN] = {
@@ -392,6 +395,10 @@ static void hsnic_get_ethtool_stats(struct net_device *netdev,
 		*data++ = rx.csum_ok;
 		*data++ = rx.csum_bad;
 		*data++ = rx.csum_none;
+		*data++ = rx.gro_hw_packets;
+		*data++ = rx.gro_hw_bytes;
+		*data++ = rx.gro_hw_wire_packets;
+		*data++ = rx.gro_hw_wire_bytes;
 		*data++ = rx.xdp_pass;
 		*data++ = rx.xdp_drop;
 		*data++ = rx.xdp_tx;

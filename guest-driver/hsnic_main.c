@@ -263,12 +263,27 @@ static int hsnic_txq_start(struct hsnic_priv *priv, struct hsnic_qp *qp)
 				  HSNIC_Q_CTRL_ENABLE, "TX", q);
 }
 
+/* CTRL of a running RX queue. RSC only where no XDP program runs: the
+ * program could not see the segments of a coalesced frame.
+ */
+u32 hsnic_rxq_ctrl(const struct hsnic_priv *priv,
+		   const struct hsnic_rx_ring *rx)
+{
+	u32 ctrl = HSNIC_Q_CTRL_ENABLE;
+
+	if (rx->hds)
+		ctrl |= HSNIC_RXQ_CTRL_HDS;
+	if (priv->rsc && !rx->xdp)
+		ctrl |= HSNIC_RXQ_CTRL_RSC;
+	return ctrl;
+}
+
 /* Hand qp->rx to the device: program, enable, post the buffers. */
 static int hsnic_rxq_start(struct hsnic_priv *priv, struct hsnic_qp *qp)
 {
 	struct hsnic_rx_ring *rx = &qp->rx;
 	unsigned int q = qp->idx;
-	u32 ctrl = HSNIC_Q_CTRL_ENABLE;
+	u32 ctrl;
 	int err;
 
 	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_DESC_LO),
@@ -289,8 +304,8 @@ static int hsnic_rxq_start(struct hsnic_priv *priv, struct hsnic_qp *qp)
 		   rx->hdr_buf_len);
 	hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_RXQ_HDS_THRESH),
 		   rx->hds_thresh);
-	if (rx->hds)
-		ctrl |= HSNIC_RXQ_CTRL_HDS;
+	ctrl = hsnic_rxq_ctrl(priv, rx);
+	rx->rsc = ctrl & HSNIC_RXQ_CTRL_RSC;
 	if (rx->db_rec) {
 		WRITE_ONCE(rx->db_rec->rx_tail, 0);
 		WRITE_ONCE(rx->db_rec->rx_hdr_tail, 0);
@@ -772,6 +787,9 @@ static int hsnic_xdp_setup(struct hsnic_priv *priv, struct bpf_prog *prog,
 
 	if (old)
 		bpf_prog_put(old);
+	/* GRO_HW comes and goes with the program, see hsnic_fix_features() */
+	if (!!old != !!prog)
+		netdev_update_features(netdev);
 	return 0;
 }
 
@@ -790,14 +808,59 @@ static int hsnic_bpf(struct net_device *netdev, struct netdev_bpf *bpf)
 	}
 }
 
+static netdev_features_t
+hsnic_fix_features(struct net_device *netdev, netdev_features_t features)
+{
+	struct hsnic_priv *priv = netdev_priv(netdev);
+
+	/* an XDP program cannot see the segments of a coalesced frame, and
+	 * coalescing needs the checksums the device verified
+	 */
+	if (priv->xdp_prog || !(features & NETIF_F_RXCSUM))
+		features &= ~NETIF_F_GRO_HW;
+	return features;
+}
+
+/* CTRL.RSC may change on a running queue: clearing it makes the device
+ * deliver what it was coalescing. A queue that is not running (stopped
+ * on an error, say) is left alone; it gets CTRL.RSC when it restarts.
+ */
+static void hsnic_rsc_write(struct hsnic_priv *priv)
+{
+	unsigned int q;
+	u32 ctrl;
+
+	if (!priv->up)
+		return;
+	for (q = 0; q < priv->cfg.num_qp; q++) {
+		struct hsnic_rx_ring *rx = &priv->qps[q].rx;
+
+		if (!rx->started ||
+		    !(hsnic_rd32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_STATUS)) &
+		      HSNIC_Q_STATUS_ENABLED))
+			continue;
+		ctrl = hsnic_rxq_ctrl(priv, rx);
+		if (rx->rsc == !!(ctrl & HSNIC_RXQ_CTRL_RSC))
+			continue;
+		hsnic_wr32(priv, HSNIC_RXQ_REG(q, HSNIC_Q_CTRL), ctrl);
+		rx->rsc = ctrl & HSNIC_RXQ_CTRL_RSC;
+	}
+}
+
 static int hsnic_set_features(struct net_device *netdev,
 			      netdev_features_t features)
 {
 	struct hsnic_priv *priv = netdev_priv(netdev);
+	bool rsc = features & NETIF_F_GRO_HW;
 
 	/* RXCSUM and RXHASH are looked at per frame */
 	if ((netdev->features & NETIF_F_NTUPLE) && !(features & NETIF_F_NTUPLE))
 		hsnic_rules_clear(priv);
+
+	if (rsc != priv->rsc) {
+		priv->rsc = rsc;
+		hsnic_rsc_write(priv);
+	}
 
 	return 0;
 }
@@ -826,6 +889,10 @@ void hsnic_fetch_rx_stats(struct hsnic_qp *qp, struct hsnic_rx_stats *s)
 		s->csum_ok = rx->csum_ok;
 		s->csum_bad = rx->csum_bad;
 		s->csum_none = rx->csum_none;
+		s->gro_hw_packets = rx->gro_hw_packets;
+		s->gro_hw_bytes = rx->gro_hw_bytes;
+		s->gro_hw_wire_packets = rx->gro_hw_wire_packets;
+		s->gro_hw_wire_bytes = rx->gro_hw_wire_bytes;
 		s->xdp_pass = rx->xdp_pass;
 		s->xdp_drop = rx->xdp_drop;
 		s->xdp_tx = rx->xdp_tx;
@@ -913,6 +980,7 @@ static const struct net_device_ops hsnic_netdev_ops = {
 	.ndo_set_rx_mode_async	= hsnic_set_rx_mode,
 	.ndo_validate_addr	= eth_validate_addr,
 	.ndo_change_mtu		= hsnic_change_mtu,
+	.ndo_fix_features	= hsnic_fix_features,
 	.ndo_set_features	= hsnic_set_features,
 	.ndo_tx_timeout		= hsnic_tx_timeout,
 	.ndo_bpf		= hsnic_bpf,
@@ -933,6 +1001,12 @@ static void hsnic_qstat_rx_zero(struct hsnic_priv *priv,
 	s->csum_unnecessary = 0;
 	s->csum_none = 0;
 	s->csum_bad = 0;
+	if (priv->features & HSNIC_F_RSC) {
+		s->hw_gro_packets = 0;
+		s->hw_gro_bytes = 0;
+		s->hw_gro_wire_packets = 0;
+		s->hw_gro_wire_bytes = 0;
+	}
 	if (priv->features & HSNIC_F_QSTATS)
 		s->hw_drops = 0;
 }
@@ -963,6 +1037,12 @@ static void hsnic_qstat_rx_add(struct hsnic_priv *priv, unsigned int q,
 	s->csum_unnecessary += rx.csum_ok;
 	s->csum_none += rx.csum_none;
 	s->csum_bad += rx.csum_bad;
+	if (priv->features & HSNIC_F_RSC) {
+		s->hw_gro_packets += rx.gro_hw_packets;
+		s->hw_gro_bytes += rx.gro_hw_bytes;
+		s->hw_gro_wire_packets += rx.gro_hw_wire_packets;
+		s->hw_gro_wire_bytes += rx.gro_hw_wire_bytes;
+	}
 	/* frames the device could not place: queue down or too few buffers */
 	if (priv->features & HSNIC_F_QSTATS)
 		s->hw_drops += hsnic_rxq_hw_stat(priv, q, HSNIC_RXS_DROP_DOWN) +
@@ -1204,7 +1284,13 @@ static void hsnic_set_features_init(struct hsnic_priv *priv)
 	if (priv->features & HSNIC_F_RULES)
 		hw |= NETIF_F_NTUPLE;
 
+	/* Receive segment coalescing is offered but off by default, like
+	 * LRO: it changes the frames taps and forwarding see, and software
+	 * GRO already merges these segments; ethtool -K rx-gro-hw on.
+	 */
 	netdev->hw_features = hw;
+	if (priv->features & HSNIC_F_RSC)
+		netdev->hw_features |= NETIF_F_GRO_HW;
 	netdev->features = hw | NETIF_F_HIGHDMA;
 	/* the ABI does not say the TX parser skips VLAN tags */
 	netdev->vlan_features = NETIF_F_SG | NETIF_F_HIGHDMA;

@@ -13,9 +13,12 @@
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <net/gro.h>
+#include <net/ip6_checksum.h>
 #include <net/netdev_queues.h>
 #include <net/netmem.h>
 #include <net/page_pool/helpers.h>
+#include <net/tcp.h>
 #include <net/xdp.h>
 
 #include "hsnic.h"
@@ -1526,6 +1529,73 @@ static void hsnic_rx_offloads(struct net_device *netdev, struct sk_buff *skb,
 	}
 }
 
+/* A frame the device coalesced (HSNIC_RXC_RSC): make it the GSO skb that
+ * GRO would have built (see bnxt_gro_skb()), so that it can be forwarded
+ * or resegmented. The device left the first segment's TCP checksum in
+ * place; CHECKSUM_PARTIAL wants the pseudo-header sum there. The headers
+ * are in the linear part: the header buffer with header split, a copy
+ * otherwise; the payload may be unreadable (devmem), it is not touched.
+ */
+static struct sk_buff *hsnic_rx_rsc(struct hsnic_qp *qp, struct sk_buff *skb,
+				    const struct hsnic_rx_cmpl *cmpl,
+				    struct hsnic_rx_stats *st)
+{
+	u16 segs = le16_to_cpu(cmpl->rsc_segs);
+	u16 mss = le16_to_cpu(cmpl->rsc_mss);
+	u32 hlen = le16_to_cpu(cmpl->hlen);
+	unsigned int nhoff = 0, thoff, len;
+	struct tcphdr *th;
+
+	switch (skb->protocol) {
+	case htons(ETH_P_IP):
+		thoff = sizeof(struct iphdr);
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+		break;
+	case htons(ETH_P_IPV6):
+		thoff = sizeof(struct ipv6hdr);
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV6;
+		break;
+	default:
+		goto bad;
+	}
+	if (unlikely(segs < 2 || !mss || hlen < ETH_HLEN + thoff +
+		     sizeof(struct tcphdr) ||
+		     skb_headlen(skb) < hlen - ETH_HLEN))
+		goto bad;
+
+	skb_set_network_header(skb, nhoff);
+	skb_set_transport_header(skb, nhoff + thoff);
+	th = tcp_hdr(skb);
+	len = skb->len - skb_transport_offset(skb);
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		th->check = ~tcp_v4_check(len, iph->saddr, iph->daddr, 0);
+	} else {
+		const struct ipv6hdr *iph = ipv6_hdr(skb);
+
+		th->check = ~tcp_v6_check(len, &iph->saddr, &iph->daddr, 0);
+	}
+
+	st->gro_hw_packets++;
+	st->gro_hw_bytes += skb->len + ETH_HLEN;
+	st->gro_hw_wire_packets += segs;
+	st->gro_hw_wire_bytes += skb->len + ETH_HLEN + (segs - 1) * hlen;
+
+	NAPI_GRO_CB(skb)->count = segs;
+	skb_shinfo(skb)->gso_size = mss;
+	tcp_gro_complete(skb);
+	return skb;
+
+bad:
+	/* the device broke its promise: count it, let the stack drop it */
+	net_warn_ratelimited("%s: bad coalesced frame (%u segments, mss %u, headers %u)\n",
+			     netdev_name(qp->priv->netdev), segs, mss, hlen);
+	st->errors++;
+	dev_kfree_skb_any(skb);
+	return NULL;
+}
+
 static int hsnic_rx_poll(struct hsnic_qp *qp, int budget)
 {
 	struct net_device *netdev = qp->priv->netdev;
@@ -1564,6 +1634,11 @@ static int hsnic_rx_poll(struct hsnic_qp *qp, int budget)
 			continue;
 
 		hsnic_rx_offloads(netdev, skb, cmpl, f.flags, &st);
+		if (f.flags & HSNIC_RXC_RSC) {
+			skb = hsnic_rx_rsc(qp, skb, cmpl, &st);
+			if (!skb)
+				continue;
+		}
 		napi_gro_receive(&qp->napi, skb);
 	}
 
@@ -1584,6 +1659,10 @@ static int hsnic_rx_poll(struct hsnic_qp *qp, int budget)
 		s->csum_ok += st.csum_ok;
 		s->csum_bad += st.csum_bad;
 		s->csum_none += st.csum_none;
+		s->gro_hw_packets += st.gro_hw_packets;
+		s->gro_hw_bytes += st.gro_hw_bytes;
+		s->gro_hw_wire_packets += st.gro_hw_wire_packets;
+		s->gro_hw_wire_bytes += st.gro_hw_wire_bytes;
 		s->xdp_pass += st.xdp_pass;
 		s->xdp_drop += st.xdp_drop;
 		s->xdp_tx += st.xdp_tx;

@@ -264,7 +264,12 @@ enum hsnic_dstat {
 #define HSNIC_Q_TAIL			0x20	/* RO, last doorbell value */
 #define HSNIC_Q_CMPL_IDX		0x24	/* RO, next completion slot */
 
-/* RX queue only. */
+/*
+ * RX queue only. CTRL.HDS may only change while the queue is disabled;
+ * CTRL.RSC (with HSNIC_F_RSC) may also be set or cleared while it runs:
+ * clearing it delivers the queue's open aggregate, if any, before the
+ * write returns.
+ */
 #define HSNIC_RXQ_CTRL_HDS		(1u << 1)	/* header split on */
 #define HSNIC_RXQ_CTRL_RSC		(1u << 2)	/* coalesce TCP segments */
 #define HSNIC_RXQ_HDR_LO		0x28	/* RW, header ring address */
@@ -450,7 +455,9 @@ enum hsnic_rx_qstat {
 	HSNIC_RXS_CSUM_OK = 7,		/* L4 checksum verified */
 	HSNIC_RXS_CSUM_BAD = 8,		/* L3 or L4 checksum wrong */
 	HSNIC_RXS_WAIT_BUF = 9,		/* frame held: too few buffers */
-	HSNIC_RXS_NUM = 10,
+	HSNIC_RXS_RSC_FRAMES = 10,	/* completions with HSNIC_RXC_RSC */
+	HSNIC_RXS_RSC_SEGS = 11,	/* segments coalesced into them */
+	HSNIC_RXS_NUM = 12,
 };
 
 enum hsnic_tx_qstat {
@@ -567,6 +574,24 @@ struct hsnic_rx_cmpl {
 	__le16 rsc_mss;		/* with HSNIC_RXC_RSC: their payload size */
 	__le32 rsvd;
 };
+
+/*
+ * Receive segment coalescing (HSNIC_RXQ_CTRL_RSC, docs/hsnic-spec.md):
+ * a completion with HSNIC_RXC_RSC describes one TCP frame the device made
+ * of rsc_segs >= 2 in-order segments of one flow, every one but the last
+ * carrying exactly rsc_mss payload bytes. Its headers (hlen bytes) are
+ * those of the first segment with the IPv4 total length and header
+ * checksum, or the IPv6 payload length, rewritten for the merged frame
+ * and PSH set if a segment had it. Each segment's IP and TCP checksums
+ * were verified (HSNIC_RXC_L4_CSUM_OK, and L3_CSUM_OK for IPv4), but the
+ * TCP checksum field of the merged frame is the first segment's: the
+ * driver must not rely on it. Placement is that of a single frame: with
+ * HDS, hlen bytes in the header buffer (HSNIC_RXC_SPLIT) and the payload
+ * packed in payload buffers; without, the whole frame packed in payload
+ * buffers. RSS hash and rule are the first segment's. Coalesced frames
+ * are always untagged TCP over IPv4 without options or IPv6 without
+ * extension headers.
+ */
 
 #define HSNIC_RXC_HDR			(1u << 1)	/* header buffer used */
 #define HSNIC_RXC_SPLIT			(1u << 2)	/* split at end of L4 */

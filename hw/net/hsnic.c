@@ -44,6 +44,7 @@
 #include "system/dma.h"
 #include "system/kvm.h"
 #include "system/replay.h"
+#include "system/runstate.h"
 #include "qom/object.h"
 
 #include "hw/net/hsnic_abi.h"
@@ -64,6 +65,11 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
 #define HSNIC_TX_BUDGET         256
 /* Payload buffers one frame may use: a full frame in the smallest ones. */
 #define HSNIC_RX_MAX_BUFS       DIV_ROUND_UP(HSNIC_MAX_FRAME, HSNIC_MIN_RX_BUF)
+/* RSC: the longest header stack kept (Ethernet, IPv6, TCP with options) */
+#define HSNIC_RSC_HDR_MAX       128
+#define HSNIC_RSC_MAX_SEGS      64
+#define HSNIC_TCP_FLAG_PSH      0x08
+#define HSNIC_TCP_FLAG_ACK      0x10
 
 #define HSNIC_PM_CAP_OFFSET     0x40
 #define HSNIC_PCIE_CAP_OFFSET   0xa0
@@ -73,7 +79,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
                                  HSNIC_F_RX_CSUM | HSNIC_F_TX_CSUM | \
                                  HSNIC_F_TSO | HSNIC_F_QSTATS | \
                                  HSNIC_F_IRQ_MOD | HSNIC_F_DB_REC | \
-                                 HSNIC_F_IRQ_TXMOD)
+                                 HSNIC_F_IRQ_TXMOD | HSNIC_F_RSC)
 #define HSNIC_EVT_ALL           (HSNIC_EVT_LINK | HSNIC_EVT_ERROR)
 #define HSNIC_RX_MODE_ALL       (HSNIC_RX_MODE_PROMISC | \
                                  HSNIC_RX_MODE_ALLMULTI | \
@@ -151,6 +157,46 @@ typedef struct HsnicRxLayout {
     uint32_t nbufs;
 } HsnicRxLayout;
 
+/*
+ * An open receive segment coalescing aggregate of one RX queue: the
+ * payload of its segments is already in the queue's payload buffers
+ * (from slot HEAD on, packed from byte @start of the first one), its
+ * header buffer (with HDS) is reserved, and HEAD and HDR_HEAD only move
+ * when it is delivered. Not migrated: the VM stop handler delivers it.
+ */
+typedef struct HsnicRsc {
+    bool open;
+    bool ip6;
+    bool psh;               /* a segment had PSH (the last one) */
+    uint16_t hlen;          /* L2-L4 header bytes */
+    uint16_t l4off;
+    uint16_t mss;           /* payload bytes of the first segment */
+    uint16_t segs;
+    uint32_t next_seq;      /* sequence number the next segment must have */
+    uint32_t start;         /* payload offset in the first buffer */
+    uint32_t pay_len;       /* payload bytes placed */
+    uint32_t csum_flags;    /* of the first segment */
+    uint32_t buf_idx;       /* slot (from HEAD) of buf_addr */
+    uint64_t buf_addr;      /* payload buffer being filled */
+    bool buf_valid;         /* buf_idx and buf_addr are set */
+    uint64_t first_addr;    /* first payload buffer */
+    uint64_t hdr_addr;      /* reserved header buffer (HDS) */
+    HsnicRxLayout lay;      /* of the first segment */
+    HsnicRxDecision dec;    /* of the first segment */
+    uint8_t hdr[HSNIC_RSC_HDR_MAX];  /* headers of the first segment */
+} HsnicRsc;
+
+/* What the RSC parser found in a received frame. */
+typedef struct HsnicRscSeg {
+    bool ip6;
+    uint8_t tcp_flags;
+    size_t l4off;
+    size_t hlen;
+    size_t pay;
+    uint32_t seq;
+    uint32_t csum_flags;
+} HsnicRscSeg;
+
 /* Interrupt state of one MSI-X vector. */
 typedef struct HsnicVector {
     HsnicState *s;          /* for the timer callback */
@@ -218,6 +264,9 @@ struct HsnicState {
     bool db_eventfds;       /* the notifiers are attached to the doorbells */
     bool has_vnet;          /* frames to and from the peer carry a vnet hdr */
     bool rx_data_valid;     /* the peer checked the frame's checksums */
+    QEMUBH *rsc_bh;         /* delivers open aggregates after a batch */
+    VMChangeStateEntry *vmstate_change;
+    HsnicRsc rsc[HSNIC_MAX_QP];
     bool tx_busy;
     unsigned tx_q;          /* queue being sent, for the send callback */
     size_t tso_left;        /* TSO payload bytes not yet sent */
@@ -343,6 +392,9 @@ static void hsnic_evt_raise(HsnicState *s, uint32_t cause)
     hsnic_evt_update(s, old_active);
 }
 
+static void hsnic_rsc_flush(HsnicState *s, unsigned q, const char *why);
+static void hsnic_rsc_flush_all(HsnicState *s, const char *why);
+
 /* ---- Errors ---- */
 
 static void hsnic_rx_kick(HsnicState *s)
@@ -379,6 +431,11 @@ static void hsnic_queue_error(HsnicState *s, unsigned q, bool rx,
     s->dstat[HSNIC_DSTAT_QUEUE_ERRORS]++;
     hsnic_latch_error(s, code, q, rx);
     if (rx) {
+        /* An open aggregate is lost with the queue: nothing completes. */
+        if (s->rsc[q].open) {
+            trace_hsnic_rsc_discard(q, s->rsc[q].segs, "queue error");
+            s->rsc[q].open = false;
+        }
         /* A frame held for this queue is dropped now, not kept forever. */
         hsnic_rx_kick(s);
     }
@@ -657,6 +714,10 @@ static void hsnic_queue_disable(HsnicState *s, unsigned q, bool rx)
     HsnicQueue *r = hsnic_queue(s, q, rx);
 
     trace_hsnic_queue_disable(q, hsnic_dir(rx));
+    if (rx) {
+        /* Its segments arrived while the queue ran: deliver them. */
+        hsnic_rsc_flush(s, q, "queue disabled");
+    }
     r->ctrl &= ~HSNIC_Q_CTRL_ENABLE;
     r->status = 0;
     if (rx) {
@@ -1367,6 +1428,85 @@ static ssize_t hsnic_rx_drop(HsnicState *s, size_t size, int dstat,
     return size;
 }
 
+/* What one RX completion says; see struct hsnic_rx_cmpl. */
+typedef struct HsnicRxCmpl {
+    uint32_t flags;
+    unsigned reason;
+    size_t hlen;
+    size_t hdr_bytes;
+    size_t pay_bytes;
+    uint32_t nbufs;
+    uint16_t rsc_segs;
+    uint16_t rsc_mss;
+} HsnicRxCmpl;
+
+/*
+ * Write the completion of a frame whose data is in place, consume its
+ * buffers and count it. @size is the frame length.
+ */
+static bool hsnic_rx_complete(HsnicState *s, unsigned q, size_t size,
+                              const HsnicRxCmpl *c,
+                              const HsnicRxDecision *dec)
+{
+    HsnicQueue *r = &s->rxq[q];
+    uint64_t *st = s->rx_qstat[q];
+    struct hsnic_rx_cmpl cmpl;
+    uint32_t flags = c->flags, info;
+
+    info = (c->reason << HSNIC_RXI_HDS_SHIFT) & HSNIC_RXI_HDS_MASK;
+    info |= (dec->rss_type << HSNIC_RXI_RSS_TYPE_SHIFT) &
+            HSNIC_RXI_RSS_TYPE_MASK;
+    if (dec->flags & HSNIC_RXC_RULE) {
+        info |= (dec->rule << HSNIC_RXI_RULE_SHIFT) & HSNIC_RXI_RULE_MASK;
+    }
+    memset(&cmpl, 0, sizeof(cmpl));
+    cmpl.flags = cpu_to_le32(flags);
+    cmpl.hdr_idx = cpu_to_le16((flags & HSNIC_RXC_HDR) ? r->hdr_head : 0);
+    cmpl.hdr_len = cpu_to_le16(c->hdr_bytes);
+    cmpl.pay_idx = cpu_to_le16(r->head);
+    cmpl.pay_nbufs = cpu_to_le16(c->nbufs);
+    cmpl.pay_len = cpu_to_le32(c->pay_bytes);
+    cmpl.rss_hash = cpu_to_le32(dec->rss_hash);
+    cmpl.info = cpu_to_le16(info);
+    cmpl.hlen = cpu_to_le16(c->hlen);
+    if (flags & HSNIC_RXC_RSC) {
+        cmpl.rsc_segs = cpu_to_le16(c->rsc_segs);
+        cmpl.rsc_mss = cpu_to_le16(c->rsc_mss);
+    }
+    if (!hsnic_write_cmpl(s, q, true, &cmpl, sizeof(cmpl))) {
+        return false;
+    }
+
+    trace_hsnic_rx_frame(q, r->head, c->nbufs, size, c->hdr_bytes,
+                         c->reason, flags);
+    if (flags & HSNIC_RXC_HDR) {
+        r->hdr_head = hsnic_ring_next(r, r->hdr_head);
+    }
+    r->head = hsnic_ring_add(r, r->head, c->nbufs);
+    st[HSNIC_RXS_PACKETS]++;
+    st[HSNIC_RXS_BYTES] += size;
+    if (flags & HSNIC_RXC_SPLIT) {
+        st[HSNIC_RXS_HDS_SPLIT]++;
+    } else if (flags & HSNIC_RXC_HDR) {
+        st[HSNIC_RXS_HDS_NOSPLIT]++;
+    }
+    if (flags & HSNIC_RXC_HDR_OVF) {
+        st[HSNIC_RXS_HDR_OVF]++;
+    }
+    if (flags & HSNIC_RXC_L4_CSUM_OK) {
+        st[HSNIC_RXS_CSUM_OK]++;
+    }
+    if (flags & HSNIC_RXC_CSUM_BAD) {
+        st[HSNIC_RXS_CSUM_BAD]++;
+    }
+    if (flags & HSNIC_RXC_RSC) {
+        st[HSNIC_RXS_RSC_FRAMES]++;
+        st[HSNIC_RXS_RSC_SEGS] += c->rsc_segs;
+    }
+    hsnic_irq_signal(s, HSNIC_VEC_QP(q), 1, true);
+    return true;
+}
+
 /*
  * Write one frame into RX queue @q. Returns 0, and the net layer keeps
  * the frame queued, when the queue has too few buffers posted.
@@ -1379,9 +1519,9 @@ static ssize_t hsnic_rx_deliver(HsnicState *s, unsigned q,
     HsnicQueue *r = &s->rxq[q];
     uint64_t *st = s->rx_qstat[q];
     struct hsnic_rx_desc hdesc;
-    struct hsnic_rx_cmpl cmpl;
     HsnicRxLayout lay;
-    uint32_t flags, info, i, idx;
+    HsnicRxCmpl c;
+    uint32_t i, idx;
     size_t off;
 
     hsnic_rx_layout(s, r, size, &lay);
@@ -1443,50 +1583,16 @@ static ssize_t hsnic_rx_deliver(HsnicState *s, unsigned q,
         off += chunk;
     }
 
-    flags = lay.flags | dec->flags | hsnic_rx_csum_flags(s);
-    info = (lay.reason << HSNIC_RXI_HDS_SHIFT) & HSNIC_RXI_HDS_MASK;
-    info |= (dec->rss_type << HSNIC_RXI_RSS_TYPE_SHIFT) &
-            HSNIC_RXI_RSS_TYPE_MASK;
-    if (dec->flags & HSNIC_RXC_RULE) {
-        info |= (dec->rule << HSNIC_RXI_RULE_SHIFT) & HSNIC_RXI_RULE_MASK;
-    }
-    memset(&cmpl, 0, sizeof(cmpl));
-    cmpl.flags = cpu_to_le32(flags);
-    cmpl.hdr_idx = cpu_to_le16((flags & HSNIC_RXC_HDR) ? r->hdr_head : 0);
-    cmpl.hdr_len = cpu_to_le16(lay.hdr_bytes);
-    cmpl.pay_idx = cpu_to_le16(r->head);
-    cmpl.pay_nbufs = cpu_to_le16(lay.nbufs);
-    cmpl.pay_len = cpu_to_le32(lay.pay_bytes);
-    cmpl.rss_hash = cpu_to_le32(dec->rss_hash);
-    cmpl.info = cpu_to_le16(info);
-    cmpl.hlen = cpu_to_le16(lay.hlen);
-    if (!hsnic_write_cmpl(s, q, true, &cmpl, sizeof(cmpl))) {
+    memset(&c, 0, sizeof(c));
+    c.flags = lay.flags | dec->flags | hsnic_rx_csum_flags(s);
+    c.reason = lay.reason;
+    c.hlen = lay.hlen;
+    c.hdr_bytes = lay.hdr_bytes;
+    c.pay_bytes = lay.pay_bytes;
+    c.nbufs = lay.nbufs;
+    if (!hsnic_rx_complete(s, q, size, &c, dec)) {
         return hsnic_rx_drop(s, size, -1, "queue error");
     }
-
-    trace_hsnic_rx_frame(q, r->head, lay.nbufs, size, lay.hdr_bytes,
-                         lay.reason, flags);
-    if (flags & HSNIC_RXC_HDR) {
-        r->hdr_head = hsnic_ring_next(r, r->hdr_head);
-    }
-    r->head = hsnic_ring_add(r, r->head, lay.nbufs);
-    st[HSNIC_RXS_PACKETS]++;
-    st[HSNIC_RXS_BYTES] += size;
-    if (flags & HSNIC_RXC_SPLIT) {
-        st[HSNIC_RXS_HDS_SPLIT]++;
-    } else if (flags & HSNIC_RXC_HDR) {
-        st[HSNIC_RXS_HDS_NOSPLIT]++;
-    }
-    if (flags & HSNIC_RXC_HDR_OVF) {
-        st[HSNIC_RXS_HDR_OVF]++;
-    }
-    if (flags & HSNIC_RXC_L4_CSUM_OK) {
-        st[HSNIC_RXS_CSUM_OK]++;
-    }
-    if (flags & HSNIC_RXC_CSUM_BAD) {
-        st[HSNIC_RXS_CSUM_BAD]++;
-    }
-    hsnic_irq_signal(s, HSNIC_VEC_QP(q), 1, true);
     return size;
 }
 
@@ -1516,10 +1622,374 @@ static bool hsnic_rx_accept(HsnicState *s, const uint8_t *dst)
     return !memcmp(dst, s->conf.macaddr.a, ETH_ALEN);
 }
 
+/* ---- RX: receive segment coalescing ---- */
+
+/*
+ * Is the frame in s->rx_pkt a TCP segment RSC may take: untagged IPv4
+ * without options and not a fragment, or IPv6 without extension headers,
+ * no bytes after the IP datagram, payload present, checksums verified?
+ * Offsets are cross-checked against the frame itself.
+ */
+static bool hsnic_rsc_parse(HsnicState *s, const uint8_t *buf, size_t size,
+                            HsnicRscSeg *seg)
+{
+    bool hasip4, hasip6;
+    EthL4HdrProto l4;
+    size_t l4off, l5off, doff, iplen;
+
+    net_rx_pkt_get_protocols(s->rx_pkt, &hasip4, &hasip6, &l4);
+    if (l4 != ETH_L4_HDR_PROTO_TCP || hasip4 == hasip6) {
+        return false;
+    }
+    l4off = net_rx_pkt_get_l4_hdr_offset(s->rx_pkt);
+    l5off = net_rx_pkt_get_l5_hdr_offset(s->rx_pkt);
+    if (hasip4) {
+        if (lduw_be_p(buf + 12) != ETH_P_IP || size < ETH_HLEN + 20 ||
+            buf[ETH_HLEN] != 0x45 || buf[ETH_HLEN + 9] != IP_PROTO_TCP ||
+            net_rx_pkt_get_ip4_info(s->rx_pkt)->fragment) {
+            return false;
+        }
+        seg->ip6 = false;
+        seg->l4off = ETH_HLEN + 20;
+        iplen = lduw_be_p(buf + ETH_HLEN + 2);
+    } else {
+        if (lduw_be_p(buf + 12) != ETH_P_IPV6 || size < ETH_HLEN + 40 ||
+            (buf[ETH_HLEN] >> 4) != 6 || buf[ETH_HLEN + 6] != IP_PROTO_TCP ||
+            net_rx_pkt_get_ip6_info(s->rx_pkt)->has_ext_hdrs) {
+            return false;
+        }
+        seg->ip6 = true;
+        seg->l4off = ETH_HLEN + 40;
+        iplen = 40 + lduw_be_p(buf + ETH_HLEN + 4);
+    }
+    if (l4off != seg->l4off || ETH_HLEN + iplen != size ||
+        size < seg->l4off + 20) {
+        return false;
+    }
+    doff = (buf[l4off + 12] >> 4) * 4;
+    seg->hlen = l4off + doff;
+    if (doff < 20 || seg->hlen != l5off || seg->hlen > HSNIC_RSC_HDR_MAX ||
+        seg->hlen >= size) {
+        return false;
+    }
+    /* reserved bits and AE: not a plain data segment */
+    if (buf[l4off + 12] & 0x0f) {
+        return false;
+    }
+    seg->pay = size - seg->hlen;
+    seg->seq = ldl_be_p(buf + l4off + 4);
+    seg->tcp_flags = buf[l4off + 13];
+    seg->csum_flags = hsnic_rx_csum_flags(s);
+    if (!(seg->csum_flags & HSNIC_RXC_L4_CSUM_OK) ||
+        (seg->csum_flags & HSNIC_RXC_CSUM_BAD) ||
+        (!seg->ip6 && !(seg->csum_flags & HSNIC_RXC_L3_CSUM_OK))) {
+        return false;
+    }
+    return true;
+}
+
+/* ACK alone, or ACK and PSH (which ends the aggregate). */
+static bool hsnic_rsc_plain(uint8_t tcp_flags)
+{
+    return (tcp_flags & ~HSNIC_TCP_FLAG_PSH) == HSNIC_TCP_FLAG_ACK;
+}
+
+/*
+ * Does @seg continue aggregate @a: same addresses, ports, IP fields (but
+ * length, IPv4 id and checksum), ack, window, TCP options, header
+ * length, contiguous sequence number, at most mss payload bytes?
+ */
+static bool hsnic_rsc_match(const HsnicRsc *a, const uint8_t *buf,
+                            const HsnicRscSeg *seg)
+{
+    const uint8_t *h = a->hdr;
+    size_t t = a->l4off;
+
+    if (seg->ip6 != a->ip6 || seg->hlen != a->hlen ||
+        seg->seq != a->next_seq || seg->pay > a->mss ||
+        !hsnic_rsc_plain(seg->tcp_flags)) {
+        return false;
+    }
+    if (memcmp(buf, h, ETH_HLEN)) {
+        return false;
+    }
+    if (a->ip6) {
+        /* version, class, flow label; next header, hop limit, addresses */
+        if (memcmp(buf + 14, h + 14, 4) || memcmp(buf + 20, h + 20, 34)) {
+            return false;
+        }
+    } else {
+        /* version, TOS; flags, fragment offset, TTL, protocol; addresses */
+        if (memcmp(buf + 14, h + 14, 2) || memcmp(buf + 20, h + 20, 4) ||
+            memcmp(buf + 26, h + 26, 8)) {
+            return false;
+        }
+    }
+    /* ports; ack; data offset; window; urgent pointer and options */
+    return !memcmp(buf + t, h + t, 4) && !memcmp(buf + t + 8, h + t + 8, 5) &&
+           !memcmp(buf + t + 14, h + t + 14, 2) &&
+           !memcmp(buf + t + 18, h + t + 18, a->hlen - t - 18);
+}
+
+/* Payload buffers an aggregate of @pay payload bytes needs. */
+static uint32_t hsnic_rsc_nbufs(const HsnicQueue *r, const HsnicRsc *a,
+                                size_t pay)
+{
+    return DIV_ROUND_UP(a->start + pay, r->buf_len);
+}
+
+static bool hsnic_rsc_fits(const HsnicQueue *r, const HsnicRsc *a,
+                           size_t pay)
+{
+    uint32_t nbufs = hsnic_rsc_nbufs(r, a, pay);
+
+    return a->hlen + pay <= HSNIC_MAX_FRAME &&
+           nbufs <= hsnic_ring_posted(r) && nbufs <= r->ring_size - 1 &&
+           nbufs <= HSNIC_RX_MAX_BUFS;
+}
+
+/* Append @len payload bytes to aggregate @a, packed after the last ones. */
+static bool hsnic_rsc_place(HsnicState *s, unsigned q, HsnicRsc *a,
+                            const uint8_t *data, size_t len)
+{
+    PCIDevice *d = PCI_DEVICE(s);
+    HsnicQueue *r = &s->rxq[q];
+    uint64_t off = (uint64_t)a->start + a->pay_len;
+
+    while (len) {
+        uint32_t idx = off / r->buf_len;
+        uint32_t boff = off % r->buf_len;
+        size_t chunk = MIN(len, r->buf_len - boff);
+
+        if (idx != a->buf_idx || !a->buf_valid) {
+            struct hsnic_rx_desc desc;
+
+            if (!hsnic_read_desc(s, q, true, r->desc_addr,
+                                 hsnic_ring_add(r, r->head, idx), &desc,
+                                 sizeof(desc))) {
+                return false;
+            }
+            a->buf_idx = idx;
+            a->buf_addr = le64_to_cpu(desc.addr);
+            a->buf_valid = true;
+            if (idx == 0) {
+                a->first_addr = a->buf_addr;
+            }
+        }
+        if (pci_dma_write(d, a->buf_addr + boff, data, chunk)) {
+            trace_hsnic_err_ring_dma(q, "rx", "buffer write",
+                                     a->buf_addr + boff);
+            hsnic_queue_error(s, q, true, HSNIC_ERR_DMA);
+            return false;
+        }
+        data += chunk;
+        len -= chunk;
+        off += chunk;
+        a->pay_len += chunk;
+    }
+    return true;
+}
+
+/*
+ * Deliver the open aggregate of queue @q: write its (rewritten) headers
+ * and its completion. A single segment is delivered exactly as without
+ * RSC. Nothing is written, and the aggregate is lost, if the queue or
+ * the device stopped.
+ */
+static void hsnic_rsc_flush(HsnicState *s, unsigned q, const char *why)
+{
+    PCIDevice *d = PCI_DEVICE(s);
+    HsnicQueue *r = &s->rxq[q];
+    HsnicRsc *a = &s->rsc[q];
+    bool hds = a->lay.flags & HSNIC_RXC_HDR;
+    size_t size = a->hlen + a->pay_len;
+    uint64_t hdr_addr;
+    HsnicRxCmpl c;
+
+    if (!a->open) {
+        return;
+    }
+    a->open = false;
+    if (!hsnic_queue_active(r) || !hsnic_rx_ready(s)) {
+        trace_hsnic_rsc_discard(q, a->segs, "queue or device stopped");
+        return;
+    }
+    trace_hsnic_rsc_flush(q, a->segs, a->pay_len, why);
+
+    memset(&c, 0, sizeof(c));
+    c.nbufs = hsnic_rsc_nbufs(r, a, a->pay_len);
+    if (hsnic_ring_posted(r) < c.nbufs || (hds && hsnic_hdr_posted(r) < 1)) {
+        /* the driver moved a tail back over buffers we had taken */
+        hsnic_guest_error(s, "rx queue %u: buffers withdrawn under RSC", q);
+        trace_hsnic_rsc_discard(q, a->segs, "buffers withdrawn");
+        return;
+    }
+    if (a->segs > 1) {
+        uint8_t *h = a->hdr;
+
+        if (a->ip6) {
+            stw_be_p(h + ETH_HLEN + 4, size - ETH_HLEN - 40);
+        } else {
+            stw_be_p(h + ETH_HLEN + 2, size - ETH_HLEN);
+            stw_be_p(h + ETH_HLEN + 10, 0);
+            stw_be_p(h + ETH_HLEN + 10, net_raw_checksum(h + ETH_HLEN, 20));
+        }
+        /* ack and window are the same in every segment */
+        if (a->psh) {
+            h[a->l4off + 13] |= HSNIC_TCP_FLAG_PSH;
+        }
+        c.flags |= HSNIC_RXC_RSC;
+        c.rsc_segs = a->segs;
+        c.rsc_mss = a->mss;
+    }
+    hdr_addr = hds ? a->hdr_addr : a->first_addr;
+    if (pci_dma_write(d, hdr_addr, a->hdr, a->hlen)) {
+        trace_hsnic_err_ring_dma(q, "rx", hds ? "header buffer write" :
+                                 "buffer write", hdr_addr);
+        hsnic_queue_error(s, q, true, HSNIC_ERR_DMA);
+        return;
+    }
+
+    c.flags |= a->lay.flags | a->dec.flags | a->csum_flags;
+    c.reason = a->lay.reason;
+    /* as for any frame, but a coalesced one always reports its headers */
+    c.hlen = a->segs > 1 ? a->hlen : a->lay.hlen;
+    c.hdr_bytes = hds ? a->hlen : 0;
+    c.pay_bytes = a->start + a->pay_len;
+    hsnic_rx_complete(s, q, size, &c, &a->dec);
+}
+
+static void hsnic_rsc_flush_all(HsnicState *s, const char *why)
+{
+    unsigned q;
+
+    for (q = 0; q < s->num_qp; q++) {
+        hsnic_rsc_flush(s, q, why);
+    }
+}
+
+/* The end of a batch of received frames. */
+static void hsnic_rsc_bh(void *opaque)
+{
+    hsnic_rsc_flush_all(opaque, "batch end");
+}
+
+static void hsnic_vm_state_change(void *opaque, bool running, RunState state)
+{
+    /* An open aggregate is never migrated: deliver it while we can. */
+    if (!running) {
+        hsnic_rsc_flush_all(opaque, "vm stop");
+    }
+}
+
+/* Start an aggregate on queue @q with the segment in s->rx_pkt. */
+static bool hsnic_rsc_open(HsnicState *s, unsigned q, const uint8_t *buf,
+                           size_t size, const HsnicRscSeg *seg,
+                           const HsnicRxDecision *dec, ssize_t *ret)
+{
+    HsnicQueue *r = &s->rxq[q];
+    HsnicRsc *a = &s->rsc[q];
+    struct hsnic_rx_desc hdesc;
+    HsnicRxLayout lay;
+
+    if (!runstate_is_running() || seg->tcp_flags != HSNIC_TCP_FLAG_ACK ||
+        seg->pay > UINT16_MAX) {
+        return false;
+    }
+    /* The single-segment placement must be that of a plain frame. */
+    hsnic_rx_layout(s, r, size, &lay);
+    if (lay.flags & HSNIC_RXC_HDR) {
+        if (lay.reason != HSNIC_HDS_SPLIT || lay.hdr_bytes != seg->hlen ||
+            hsnic_hdr_posted(r) < 1) {
+            return false;
+        }
+    } else if (seg->hlen > r->buf_len) {
+        return false;
+    }
+
+    memset(a, 0, offsetof(HsnicRsc, hdr));
+    a->ip6 = seg->ip6;
+    a->hlen = seg->hlen;
+    a->l4off = seg->l4off;
+    a->mss = seg->pay;
+    a->start = (lay.flags & HSNIC_RXC_HDR) ? 0 : seg->hlen;
+    a->csum_flags = seg->csum_flags;
+    a->lay = lay;
+    a->dec = *dec;
+    if (!hsnic_rsc_fits(r, a, seg->pay)) {
+        return false;   /* the normal path holds or drops it */
+    }
+    if (lay.flags & HSNIC_RXC_HDR) {
+        /* reserve the header buffer: HDR_HEAD moves at the flush */
+        if (!hsnic_read_desc(s, q, true, r->hdr_addr, r->hdr_head, &hdesc,
+                             sizeof(hdesc))) {
+            *ret = hsnic_rx_drop(s, size, -1, "queue error");
+            return true;
+        }
+        a->hdr_addr = le64_to_cpu(hdesc.addr);
+    }
+    if (!hsnic_rsc_place(s, q, a, buf + seg->hlen, seg->pay)) {
+        *ret = hsnic_rx_drop(s, size, -1, "queue error");
+        return true;
+    }
+    memcpy(a->hdr, buf, seg->hlen);
+    a->segs = 1;
+    a->next_seq = seg->seq + seg->pay;
+    a->open = true;
+    trace_hsnic_rsc_open(q, seg->seq, seg->pay, seg->hlen);
+    qemu_bh_schedule(s->rsc_bh);
+    *ret = size;
+    return true;
+}
+
+/*
+ * RSC on queue @q (CTRL.RSC set): add the frame in s->rx_pkt to the
+ * queue's aggregate or start one. Returns false, with any aggregate of
+ * the queue delivered, when the frame is for the normal path.
+ */
+static bool hsnic_rsc_receive(HsnicState *s, unsigned q, const uint8_t *buf,
+                              size_t size, const HsnicRxDecision *dec,
+                              ssize_t *ret)
+{
+    HsnicQueue *r = &s->rxq[q];
+    HsnicRsc *a = &s->rsc[q];
+    HsnicRscSeg seg;
+
+    if (!hsnic_rsc_parse(s, buf, size, &seg)) {
+        hsnic_rsc_flush(s, q, "not a segment");
+        return false;
+    }
+    if (a->open) {
+        if (!hsnic_rsc_match(a, buf, &seg)) {
+            hsnic_rsc_flush(s, q, "no match");
+        } else if (a->segs >= HSNIC_RSC_MAX_SEGS ||
+                   !hsnic_rsc_fits(r, a, a->pay_len + seg.pay)) {
+            hsnic_rsc_flush(s, q, "full");
+        } else {
+            if (!hsnic_rsc_place(s, q, a, buf + seg.hlen, seg.pay)) {
+                *ret = hsnic_rx_drop(s, size, -1, "queue error");
+                return true;
+            }
+            a->segs++;
+            a->next_seq = seg.seq + seg.pay;
+            if (seg.tcp_flags & HSNIC_TCP_FLAG_PSH) {
+                a->psh = true;
+                hsnic_rsc_flush(s, q, "psh");
+            } else if (seg.pay < a->mss) {
+                hsnic_rsc_flush(s, q, "short segment");
+            }
+            *ret = size;
+            return true;
+        }
+    }
+    return hsnic_rsc_open(s, q, buf, size, &seg, dec, ret);
+}
+
 static ssize_t hsnic_receive_frame(HsnicState *s, const uint8_t *buf,
                                    size_t size)
 {
     HsnicRxDecision dec;
+    ssize_t ret;
 
     if (size < ETH_HLEN) {
         return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_RUNT, "runt");
@@ -1547,6 +2017,12 @@ static ssize_t hsnic_receive_frame(HsnicState *s, const uint8_t *buf,
         s->rx_qstat[dec.queue][HSNIC_RXS_DROP_DOWN]++;
         return hsnic_rx_drop(s, size, -1, "queue disabled");
     }
+    if ((s->rxq[dec.queue].ctrl & HSNIC_RXQ_CTRL_RSC) &&
+        hsnic_rsc_receive(s, dec.queue, buf, size, &dec, &ret)) {
+        return ret;
+    }
+    /* In ring order: the queue's aggregate first, then this frame. */
+    hsnic_rsc_flush(s, dec.queue, "other frame");
     return hsnic_rx_deliver(s, dec.queue, buf, size, &dec);
 }
 
@@ -1564,6 +2040,7 @@ static ssize_t hsnic_receive(NetClientState *nc, const uint8_t *buf,
     ssize_t ret;
 
     if (!hsnic_rx_ready(s)) {
+        hsnic_rsc_flush_all(s, "rx stopped");
         return 0;
     }
     s->rx_data_valid = false;
@@ -1610,6 +2087,9 @@ static void hsnic_set_link_status(NetClientState *nc)
     HsnicState *s = qemu_get_nic_opaque(nc);
 
     trace_hsnic_link_change(!nc->link_down);
+    if (nc->link_down) {
+        hsnic_rsc_flush_all(s, "link down");
+    }
     hsnic_evt_raise(s, HSNIC_EVT_LINK);
     hsnic_rx_kick(s);
 }
@@ -1672,6 +2152,8 @@ static void hsnic_core_reset(HsnicState *s, const char *why)
     }
     memset(s->txq, 0, sizeof(s->txq));
     memset(s->rxq, 0, sizeof(s->rxq));
+    /* open aggregates are dropped: the driver starts from scratch */
+    memset(s->rsc, 0, sizeof(s->rsc));
     memset(s->rules, 0, sizeof(s->rules));
     hsnic_rss_defaults(s);
     memset(s->dstat, 0, sizeof(s->dstat));
@@ -1806,7 +2288,8 @@ static bool hsnic_queue_write(HsnicState *s, unsigned q, bool rx, hwaddr reg,
                               uint32_t val)
 {
     HsnicQueue *r = hsnic_queue(s, q, rx);
-    uint32_t ctrl_bits = HSNIC_Q_CTRL_ENABLE | (rx ? HSNIC_RXQ_CTRL_HDS : 0);
+    uint32_t ctrl_bits = HSNIC_Q_CTRL_ENABLE |
+                         (rx ? HSNIC_RXQ_CTRL_HDS | HSNIC_RXQ_CTRL_RSC : 0);
 
     if (hsnic_queue_reg_static(rx, reg)) {
         if (hsnic_queue_active(r)) {
@@ -1861,10 +2344,17 @@ static bool hsnic_queue_write(HsnicState *s, unsigned q, bool rx, hwaddr reg,
         } else if (!hsnic_queue_active(r)) {
             r->ctrl = val & ctrl_bits & ~HSNIC_Q_CTRL_ENABLE;
             hsnic_queue_enable(s, q, rx);
-        } else if ((val ^ r->ctrl) & ctrl_bits) {
+        } else if ((val ^ r->ctrl) & ctrl_bits & ~HSNIC_RXQ_CTRL_RSC) {
             trace_hsnic_err_queue_busy(q, hsnic_dir(rx), reg);
             hsnic_guest_error(s, "%s queue %u: CTRL changed while enabled",
                               hsnic_dir(rx), q);
+        } else if ((val ^ r->ctrl) & ctrl_bits) {
+            /* RSC may change on a running queue */
+            if (!(val & HSNIC_RXQ_CTRL_RSC)) {
+                hsnic_rsc_flush(s, q, "RSC cleared");
+            }
+            r->ctrl = (r->ctrl & ~HSNIC_RXQ_CTRL_RSC) |
+                      (val & HSNIC_RXQ_CTRL_RSC);
         }
         break;
     }
@@ -1927,6 +2417,9 @@ static void hsnic_dev_ctrl_write(HsnicState *s, uint32_t val)
     uint32_t old = s->dev_ctrl;
 
     trace_hsnic_dev_ctrl(old, val);
+    if (!(val & HSNIC_DEV_CTRL_ENABLE) && !(val & HSNIC_DEV_CTRL_RESET)) {
+        hsnic_rsc_flush_all(s, "device disabled");
+    }
     if (val & HSNIC_DEV_CTRL_RESET) {
         hsnic_core_reset(s, "DEV_CTRL.RESET");
         return;
@@ -2328,6 +2821,10 @@ static void hsnic_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
 {
     HsnicState *s = HSNIC(d);
 
+    if (range_covers_byte(addr, len, PCI_COMMAND)) {
+        /* Bus Master Enable may be about to clear: DMA while we may. */
+        hsnic_rsc_flush_all(s, "command register");
+    }
     pci_default_write_config(d, addr, val, len);
     pcie_cap_flr_write_config(d, addr, val, len);
     if (range_covers_byte(addr, len, PCI_COMMAND)) {
@@ -2434,6 +2931,10 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
     }
     s->rx_bh = aio_bh_new_guarded(qemu_get_aio_context(), hsnic_rx_bh, s,
                                   &dev->mem_reentrancy_guard);
+    s->rsc_bh = aio_bh_new_guarded(qemu_get_aio_context(), hsnic_rsc_bh, s,
+                                   &dev->mem_reentrancy_guard);
+    s->vmstate_change = qemu_add_vm_change_state_handler(
+        hsnic_vm_state_change, s);
     if (s->ioeventfd && !hsnic_db_notifiers_init(s, errp)) {
         goto err_msix;
     }
@@ -2459,6 +2960,8 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
     return;
 
 err_msix:
+    qemu_del_vm_change_state_handler(s->vmstate_change);
+    qemu_bh_delete(s->rsc_bh);
     for (q = 0; q < s->num_qp; q++) {
         qemu_bh_delete(s->tx_bh[q]);
     }
@@ -2486,6 +2989,8 @@ static void hsnic_exit(PCIDevice *d)
         qemu_bh_delete(s->tx_bh[q]);
     }
     qemu_bh_delete(s->rx_bh);
+    qemu_bh_delete(s->rsc_bh);
+    qemu_del_vm_change_state_handler(s->vmstate_change);
     for (v = 0; v < HSNIC_NUM_VEC_MAX; v++) {
         timer_free(s->vec[v].timer);
     }
@@ -2538,6 +3043,7 @@ static int hsnic_post_load(void *opaque, int version_id)
     if (s->dev_ctrl & ~HSNIC_DEV_CTRL_ALL) {
         return -EINVAL;
     }
+    memset(s->rsc, 0, sizeof(s->rsc));  /* never migrated */
     s->db_rec_addr &= ~(uint64_t)(HSNIC_DB_REC_ALIGN - 1);
     s->tx_busy = false;
     hsnic_db_eventfds(s, hsnic_db_rec_on(s));
@@ -2616,6 +3122,7 @@ static const VMStateDescription vmstate_hsnic_rss = {
     }
 };
 
+/* Version 3: two more RX queue counters (ABI 2.1, RSC). */
 static const VMStateDescription vmstate_hsnic = {
     .name = "hsnic",
     .version_id = 3,

@@ -523,7 +523,8 @@ static void check_enums(void)
 	      HSNIC_RXS_HDS_SPLIT == 4 && HSNIC_RXS_HDS_NOSPLIT == 5 &&
 	      HSNIC_RXS_HDR_OVF == 6 && HSNIC_RXS_CSUM_OK == 7 &&
 	      HSNIC_RXS_CSUM_BAD == 8 && HSNIC_RXS_WAIT_BUF == 9 &&
-	      HSNIC_RXS_NUM == 10);
+	      HSNIC_RXS_RSC_FRAMES == 10 && HSNIC_RXS_RSC_SEGS == 11 &&
+	      HSNIC_RXS_NUM == 12);
 
 	CHECK(HSNIC_TXS_PACKETS == 0 && HSNIC_TXS_BYTES == 1 &&
 	      HSNIC_TXS_WIRE_PACKETS == 2 && HSNIC_TXS_WIRE_BYTES == 3 &&
