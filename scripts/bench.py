@@ -81,7 +81,9 @@ class Iperf(Measure):
 
     def run(self, env, secs):
         cli = env.vms[1]
-        rc, out = cli.run("iperf3 -c %s -p 5201 -J -t %d %s %s"
+        # One line back: the lab agent forwards output line by line.
+        rc, out = cli.run("iperf3 -c %s -p 5201 -J -t %d %s %s | "
+                          "tr -d '\\n\\t'; exit ${PIPESTATUS[0]}"
                           % (SERVER, secs, self.args,
                              "-R" if self.reverse else ""),
                           timeout=secs + 60)
@@ -217,9 +219,9 @@ class Lane:
                 "echo 64 > /proc/sys/vm/nr_hugepages", check=True)
         # Each driver with its defaults, plus what a user of the lab would
         # turn on: hardware GRO where the NIC has it.
-        for vm in self.vms:
-            vm.run("d=$(ip -o route get %s | awk '{ print $3 }'); "
-                   "ethtool -K $d rx-gro-hw on 2>/dev/null; true" % SERVER)
+        for i, vm in enumerate(self.vms):
+            vm.run("d=$(ip -o route get 192.0.2.%d | awk '{ print $3 }'); "
+                   "ethtool -K $d rx-gro-hw on 2>/dev/null; true" % (2 - i))
         self.info = {vm.name: vm.run(
             "d=$(ip -o route get 192.0.2.%d | awk '{ print $3 }'); "
             "ethtool -i $d | sed -n 's/^driver: //p'; "
