@@ -136,7 +136,11 @@ def devmem_rsc(env):
     count = (". /lab/selftests/drivers/net/net.config; ethtool -S $NETIF | "
              "awk '/rx[0-9]+_hw_rsc_frames/ { n += $2 } END { print n + 0 }'")
     before = int(vm.run(count, check=True)[1].strip() or 0)
-    run_selftest(env, "drivers/net/hw", "devmem.py", {}, pre=RSC_ON)
+    try:
+        run_selftest(env, "drivers/net/hw", "devmem.py", {}, pre=RSC_ON)
+    finally:
+        # the tests after this one start with the default features
+        vm.run(RSC_ON.replace("rx-gro-hw on", "rx-gro-hw off"), timeout=60)
     frames = int(vm.run(count, check=True)[1].strip() or 0) - before
     print("    devmem.py with rx-gro-hw on: %d coalesced frames" % frames)
 
