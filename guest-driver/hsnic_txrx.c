@@ -142,6 +142,37 @@ static void hsnic_tx_put_desc(struct hsnic_tx_ring *tx, u32 idx,
 	desc->cmd = 0;
 }
 
+/* Map the first @nr_frags frags of @sinfo onto descriptors from *@tail on,
+ * skipping empty ones; *@last follows the last descriptor used. On a
+ * mapping error returns false, with *@tail past what was posted so far
+ * (the caller unmaps from its first descriptor up to *@tail).
+ */
+static bool hsnic_tx_map_frags(struct hsnic_tx_ring *tx, struct device *dev,
+			       const struct skb_shared_info *sinfo,
+			       u32 nr_frags, enum hsnic_tx_type type,
+			       u32 *tail, u32 *last)
+{
+	u32 i, len;
+	dma_addr_t dma;
+
+	for (i = 0; i < nr_frags; i++) {
+		const skb_frag_t *frag = &sinfo->frags[i];
+
+		len = skb_frag_size(frag);
+		if (!len)
+			continue;
+		/* net_iov frags come pre-mapped by their dma-buf binding */
+		dma = skb_frag_dma_map(dev, frag, 0, len, DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, dma))
+			return false;
+		hsnic_tx_put_desc(tx, *tail, dma, len, skb_frag_netmem(frag),
+				  type);
+		*last = *tail;
+		*tail = (*tail + 1) & tx->mask;
+	}
+	return true;
+}
+
 /* Close the frame that ends with descriptor @last. */
 static void hsnic_tx_put_eop(struct hsnic_tx_ring *tx, u32 last, u32 bytes,
 			     u16 segs)
@@ -265,21 +296,9 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 		tail = (tail + 1) & tx->mask;
 	}
 
-	for (i = 0; i < nr_frags; i++) {
-		skb_frag_t *frag = &shinfo->frags[i];
-
-		len = skb_frag_size(frag);
-		if (!len)
-			continue;
-		/* net_iov frags come pre-mapped by their dma-buf binding */
-		dma = skb_frag_dma_map(dev, frag, 0, len, DMA_TO_DEVICE);
-		if (dma_mapping_error(dev, dma))
-			goto unmap;
-		hsnic_tx_put_desc(tx, tail, dma, len, skb_frag_netmem(frag),
-				  HSNIC_TX_SKB);
-		last = tail;
-		tail = (tail + 1) & tx->mask;
-	}
+	if (!hsnic_tx_map_frags(tx, dev, shinfo, nr_frags, HSNIC_TX_SKB,
+				&tail, &last))
+		goto unmap;
 
 	if (unlikely(tail == first))
 		goto drop;
@@ -418,7 +437,7 @@ static bool hsnic_xdp_xmit_frame(struct hsnic_qp *qp, struct xdp_frame *xdpf)
 	struct device *dev = &qp->priv->pdev->dev;
 	struct hsnic_tx_ring *tx = &qp->tx;
 	struct skb_shared_info *sinfo = NULL;
-	u32 i, nr_frags = 0, first, tail, len;
+	u32 i, nr_frags = 0, first, tail, last;
 	dma_addr_t dma;
 
 	if (unlikely(xdp_frame_has_frags(xdpf))) {
@@ -436,25 +455,15 @@ static bool hsnic_xdp_xmit_frame(struct hsnic_qp *qp, struct xdp_frame *xdpf)
 	if (dma_mapping_error(dev, dma))
 		return false;
 	hsnic_tx_put_desc(tx, tail, dma, xdpf->len, 0, HSNIC_TX_XDP_FRAME);
+	last = tail;
 	tail = (tail + 1) & tx->mask;
 
-	for (i = 0; i < nr_frags; i++) {
-		skb_frag_t *frag = &sinfo->frags[i];
+	if (sinfo && !hsnic_tx_map_frags(tx, dev, sinfo, nr_frags,
+					 HSNIC_TX_XDP_FRAME, &tail, &last))
+		goto unmap;
 
-		len = skb_frag_size(frag);
-		if (!len)
-			continue;
-		dma = skb_frag_dma_map(dev, frag, 0, len, DMA_TO_DEVICE);
-		if (dma_mapping_error(dev, dma))
-			goto unmap;
-		hsnic_tx_put_desc(tx, tail, dma, len, skb_frag_netmem(frag),
-				  HSNIC_TX_XDP_FRAME);
-		tail = (tail + 1) & tx->mask;
-	}
-
-	hsnic_tx_put_eop(tx, (tail - 1) & tx->mask, xdp_get_frame_len(xdpf),
-			 1);
-	tx->bufs[(tail - 1) & tx->mask].xdpf = xdpf;
+	hsnic_tx_put_eop(tx, last, xdp_get_frame_len(xdpf), 1);
+	tx->bufs[last].xdpf = xdpf;
 	WRITE_ONCE(tx->tail, tail);
 	return true;
 

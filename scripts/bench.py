@@ -333,7 +333,8 @@ def chart(path, meta, table, rx_cpu):
     fig, axes = plt.subplots(rows, 1, squeeze=False,
                              figsize=(13, 4.2 * rows))
     for ax, backend in zip(axes[:, 0], backends):
-        names = list(table[backend])
+        # devmem-rx / copy-rx have no peers: the last panel shows them
+        names = [n for n in table[backend] if not n.endswith("-rx")]
         width = 0.8 / len(lanes)
         for i, lane in enumerate(lanes):
             xs, ys, lo_err, hi_err = [], [], [], []
@@ -362,13 +363,23 @@ def chart(path, meta, table, rx_cpu):
     if rx_cpu:
         ax = axes[-1, 0]
         modes = [m for m in ("devmem", "copy") if rx_cpu.get(m)]
-        ax.bar([m + " Mbit/s" for m in modes],
-               [rx_cpu[m]["thr"] for m in modes], color="tab:blue")
+        xs = list(range(len(modes)))
+        ax.bar([x - 0.2 for x in xs], [rx_cpu[m]["thr"] for m in modes],
+               0.4, color="tab:blue", label="Mbit/s (left)")
         ax2 = ax.twinx()
-        ax2.bar([m + " CPU s/GiB" for m in modes],
-                [rx_cpu[m]["cpu"] for m in modes], color="tab:orange")
+        ax2.bar([x + 0.2 for x in xs], [rx_cpu[m]["cpu"] for m in modes],
+                0.4, color="tab:orange", label="guest CPU s per GiB (right)",
+                yerr=[[rx_cpu[m]["cpu"] - rx_cpu[m]["cpu_min"]
+                       for m in modes],
+                      [rx_cpu[m]["cpu_max"] - rx_cpu[m]["cpu"]
+                       for m in modes]], capsize=3)
+        ax.set_xticks(xs)
+        ax.set_xticklabels(["%s receiver" % m for m in modes])
         ax.set_ylabel("Mbit/s")
         ax2.set_ylabel("guest CPU s per GiB")
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax2.legend(h1 + h2, l1 + l2, fontsize="small", loc="upper left")
         ax.set_title("hsnic receive, devmem (ncdevmem -Q) against copy "
                      "(socat)")
     fig.tight_layout()
@@ -423,7 +434,15 @@ def main():
     p.add_argument("--out")
     p.add_argument("--quick", action="store_true",
                    help="a few measures only, to try the script out")
+    p.add_argument("--replot", metavar="DIR",
+                   help="only redraw DIR/results.png from DIR/results.json")
     args = p.parse_args()
+    if args.replot:
+        with open(os.path.join(args.replot, "results.json")) as f:
+            doc = json.load(f)
+        chart(os.path.join(args.replot, "results.png"), doc["meta"],
+              doc["summary"], doc["rx_cpu"])
+        return 0
     lanes = [x for x in args.lanes.split(",") if x]
     backends = [x for x in args.backends.split(",") if x]
     for x in lanes:
