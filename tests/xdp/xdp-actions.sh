@@ -176,11 +176,12 @@ attach 9000 xdp.frags
 setcfg 1 7
 port=$((20000 + RANDOM % 20000))
 s=$(head -c 3000 /dev/urandom | base64 -w0 | head -c 3000)
-$R tcpdump -i $RIF -c 2 -w /tmp/cap.pcap "ip6 and dst host 2001:db8:1::2 and ip6[6] == 60" 2>/dev/null &
+$R timeout 15 tcpdump -i $RIF -c 2 -w /tmp/cap.pcap "ip6 and dst host 2001:db8:1::2 and ip6[6] == 60" >/dev/null 2>&1 &
+tdpid=$!
 sleep 1.5
 t0=$(xstat $IF 'rx[0-9]+_xdp_tx')
 $R python3 /tmp/dstopt.py $port 7 "$s"
-sleep 1.5; kill %1 2>/dev/null; wait
+sleep 1.5; kill $tdpid 2>/dev/null; wait $tdpid
 t1=$(xstat $IF 'rx[0-9]+_xdp_tx')
 $R tcpdump -r /tmp/cap.pcap -nn 2>/dev/null | head -3
 n=$($R tcpdump -r /tmp/cap.pcap -nn 2>/dev/null | grep -c "2001:db8:1::1 > 2001:db8:1::2")
