@@ -68,8 +68,6 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
 /* RSC: the longest header stack kept (Ethernet, IPv6, TCP with options) */
 #define HSNIC_RSC_HDR_MAX       128
 #define HSNIC_RSC_MAX_SEGS      64
-#define HSNIC_TCP_FLAG_PSH      0x08
-#define HSNIC_TCP_FLAG_ACK      0x10
 
 #define HSNIC_PM_CAP_OFFSET     0x40
 #define HSNIC_PCIE_CAP_OFFSET   0xa0
@@ -87,7 +85,10 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
 #define HSNIC_RX_MODE_RESET     HSNIC_RX_MODE_BROADCAST
 #define HSNIC_Q_STATUS_ALL      (HSNIC_Q_STATUS_ENABLED | HSNIC_Q_STATUS_ERROR)
 #define HSNIC_DEV_CTRL_ALL      (HSNIC_DEV_CTRL_ENABLE | HSNIC_DEV_CTRL_DB_REC)
-/* Doorbells per queue pair: TX, RX payload, RX header. */
+/* A queue pair's doorbells, as offsets from its HSNIC_DB_TX(q). */
+#define HSNIC_DB_SLOT_TX        0
+#define HSNIC_DB_SLOT_RX        (HSNIC_DB_RX(0) - HSNIC_DB_TX(0))
+#define HSNIC_DB_SLOT_RX_HDR    (HSNIC_DB_RX_HDR(0) - HSNIC_DB_TX(0))
 #define HSNIC_DB_PER_QP         3
 
 G_STATIC_ASSERT(HSNIC_MAX_RING <= UINT16_MAX);   /* 16-bit slot fields */
@@ -142,6 +143,7 @@ typedef struct HsnicRxDecision {
     bool drop;
     unsigned queue;
     uint32_t flags;         /* HSNIC_RXC_RSS, HSNIC_RXC_RULE */
+    uint32_t csum_flags;    /* HSNIC_RXC_L3/L4_CSUM_OK, _CSUM_BAD */
     uint32_t rss_hash;
     unsigned rss_type;
     unsigned rule;
@@ -175,7 +177,6 @@ typedef struct HsnicRsc {
     uint32_t next_seq;      /* sequence number the next segment must have */
     uint32_t start;         /* payload offset in the first buffer */
     uint32_t pay_len;       /* payload bytes placed */
-    uint32_t csum_flags;    /* of the first segment */
     uint32_t buf_idx;       /* slot (from HEAD) of buf_addr */
     uint64_t buf_addr;      /* payload buffer being filled */
     bool buf_valid;         /* buf_idx and buf_addr are set */
@@ -194,7 +195,6 @@ typedef struct HsnicRscSeg {
     size_t hlen;
     size_t pay;
     uint32_t seq;
-    uint32_t csum_flags;
 } HsnicRscSeg;
 
 /* Interrupt state of one MSI-X vector. */
@@ -220,7 +220,7 @@ typedef struct HsnicDbNotifier {
     EventNotifier e;
     HsnicState *s;
     unsigned q;
-    unsigned which;         /* 0 TX, 1 RX payload, 2 RX header */
+    unsigned slot;          /* HSNIC_DB_SLOT_* */
 } HsnicDbNotifier;
 
 struct HsnicState {
@@ -263,7 +263,6 @@ struct HsnicState {
     HsnicDbNotifier db_notifier[HSNIC_MAX_QP][HSNIC_DB_PER_QP];
     bool db_eventfds;       /* the notifiers are attached to the doorbells */
     bool has_vnet;          /* frames to and from the peer carry a vnet hdr */
-    bool rx_data_valid;     /* the peer checked the frame's checksums */
     QEMUBH *rsc_bh;         /* delivers open aggregates after a batch */
     VMChangeStateEntry *vmstate_change;
     HsnicRsc rsc[HSNIC_MAX_QP];
@@ -492,9 +491,9 @@ static bool hsnic_db_rec_fetch(HsnicState *s, unsigned q, bool rx)
  * Doorbell notification with doorbell records on: only record it, the
  * bottom halves read the record (no DMA in the vCPU's MMIO path).
  */
-static void hsnic_db_notify(HsnicState *s, unsigned q, unsigned which)
+static void hsnic_db_notify(HsnicState *s, unsigned q, unsigned slot)
 {
-    if (which == 0) {
+    if (slot == HSNIC_DB_SLOT_TX) {
         qemu_bh_schedule(s->tx_bh[q]);
     } else {
         s->rx_db_pending |= BIT_ULL(q);
@@ -508,8 +507,8 @@ static void hsnic_db_notified(EventNotifier *e)
     HsnicDbNotifier *n = container_of(e, HsnicDbNotifier, e);
 
     if (event_notifier_test_and_clear(e)) {
-        trace_hsnic_doorbell_eventfd(n->q, n->which);
-        hsnic_db_notify(n->s, n->q, n->which);
+        trace_hsnic_doorbell_eventfd(n->q, n->slot);
+        hsnic_db_notify(n->s, n->q, n->slot);
     }
 }
 
@@ -536,7 +535,7 @@ static void hsnic_db_eventfds(HsnicState *s, bool on)
     for (q = 0; q < s->num_qp; q++) {
         for (w = 0; w < HSNIC_DB_PER_QP; w++) {
             HsnicDbNotifier *n = &s->db_notifier[q][w];
-            hwaddr addr = HSNIC_DB_TX(q) + 4 * w;
+            hwaddr addr = HSNIC_DB_TX(q) + n->slot;
 
             if (on) {
                 memory_region_add_eventfd(&s->mmio, addr, 4, false, 0,
@@ -1397,7 +1396,8 @@ bufs:
     lay->nbufs = DIV_ROUND_UP(lay->pay_bytes, r->buf_len);
 }
 
-static uint32_t hsnic_rx_csum_flags(HsnicState *s)
+/* @data_valid: the backend (host kernel) verified the L4 checksum. */
+static uint32_t hsnic_rx_csum_flags(HsnicState *s, bool data_valid)
 {
     bool hasip4, hasip6, valid;
     EthL4HdrProto l4;
@@ -1408,8 +1408,7 @@ static uint32_t hsnic_rx_csum_flags(HsnicState *s)
         flags |= valid ? HSNIC_RXC_L3_CSUM_OK : HSNIC_RXC_CSUM_BAD;
     }
     if ((l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP) &&
-        s->rx_data_valid) {
-        /* The backend (host kernel) verified it already. */
+        data_valid) {
         flags |= HSNIC_RXC_L4_CSUM_OK;
     } else if ((l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP) &&
         net_rx_pkt_validate_l4_csum(s->rx_pkt, &valid)) {
@@ -1584,7 +1583,7 @@ static ssize_t hsnic_rx_deliver(HsnicState *s, unsigned q,
     }
 
     memset(&c, 0, sizeof(c));
-    c.flags = lay.flags | dec->flags | hsnic_rx_csum_flags(s);
+    c.flags = lay.flags | dec->flags | dec->csum_flags;
     c.reason = lay.reason;
     c.hlen = lay.hlen;
     c.hdr_bytes = lay.hdr_bytes;
@@ -1631,7 +1630,7 @@ static bool hsnic_rx_accept(HsnicState *s, const uint8_t *dst)
  * Offsets are cross-checked against the frame itself.
  */
 static bool hsnic_rsc_parse(HsnicState *s, const uint8_t *buf, size_t size,
-                            HsnicRscSeg *seg)
+                            const HsnicRxDecision *dec, HsnicRscSeg *seg)
 {
     bool hasip4, hasip6;
     EthL4HdrProto l4;
@@ -1679,10 +1678,9 @@ static bool hsnic_rsc_parse(HsnicState *s, const uint8_t *buf, size_t size,
     seg->pay = size - seg->hlen;
     seg->seq = ldl_be_p(buf + l4off + 4);
     seg->tcp_flags = buf[l4off + 13];
-    seg->csum_flags = hsnic_rx_csum_flags(s);
-    if (!(seg->csum_flags & HSNIC_RXC_L4_CSUM_OK) ||
-        (seg->csum_flags & HSNIC_RXC_CSUM_BAD) ||
-        (!seg->ip6 && !(seg->csum_flags & HSNIC_RXC_L3_CSUM_OK))) {
+    if (!(dec->csum_flags & HSNIC_RXC_L4_CSUM_OK) ||
+        (dec->csum_flags & HSNIC_RXC_CSUM_BAD) ||
+        (!seg->ip6 && !(dec->csum_flags & HSNIC_RXC_L3_CSUM_OK))) {
         return false;
     }
     return true;
@@ -1691,7 +1689,7 @@ static bool hsnic_rsc_parse(HsnicState *s, const uint8_t *buf, size_t size,
 /* ACK alone, or ACK and PSH (which ends the aggregate). */
 static bool hsnic_rsc_plain(uint8_t tcp_flags)
 {
-    return (tcp_flags & ~HSNIC_TCP_FLAG_PSH) == HSNIC_TCP_FLAG_ACK;
+    return (tcp_flags & ~TH_PUSH) == TH_ACK;
 }
 
 /*
@@ -1831,12 +1829,11 @@ static void hsnic_rsc_flush(HsnicState *s, unsigned q, const char *why)
             stw_be_p(h + ETH_HLEN + 4, size - ETH_HLEN - 40);
         } else {
             stw_be_p(h + ETH_HLEN + 2, size - ETH_HLEN);
-            stw_be_p(h + ETH_HLEN + 10, 0);
-            stw_be_p(h + ETH_HLEN + 10, net_raw_checksum(h + ETH_HLEN, 20));
+            eth_fix_ip4_checksum(h + ETH_HLEN, 20);
         }
         /* ack and window are the same in every segment */
         if (a->psh) {
-            h[a->l4off + 13] |= HSNIC_TCP_FLAG_PSH;
+            h[a->l4off + 13] |= TH_PUSH;
         }
         c.flags |= HSNIC_RXC_RSC;
         c.rsc_segs = a->segs;
@@ -1850,7 +1847,7 @@ static void hsnic_rsc_flush(HsnicState *s, unsigned q, const char *why)
         return;
     }
 
-    c.flags |= a->lay.flags | a->dec.flags | a->csum_flags;
+    c.flags |= a->lay.flags | a->dec.flags | a->dec.csum_flags;
     c.reason = a->lay.reason;
     /* as for any frame, but a coalesced one always reports its headers */
     c.hlen = a->segs > 1 ? a->hlen : a->lay.hlen;
@@ -1892,7 +1889,7 @@ static bool hsnic_rsc_open(HsnicState *s, unsigned q, const uint8_t *buf,
     struct hsnic_rx_desc hdesc;
     HsnicRxLayout lay;
 
-    if (!runstate_is_running() || seg->tcp_flags != HSNIC_TCP_FLAG_ACK ||
+    if (!runstate_is_running() || seg->tcp_flags != TH_ACK ||
         seg->pay > UINT16_MAX) {
         return false;
     }
@@ -1913,7 +1910,6 @@ static bool hsnic_rsc_open(HsnicState *s, unsigned q, const uint8_t *buf,
     a->l4off = seg->l4off;
     a->mss = seg->pay;
     a->start = (lay.flags & HSNIC_RXC_HDR) ? 0 : seg->hlen;
-    a->csum_flags = seg->csum_flags;
     a->lay = lay;
     a->dec = *dec;
     if (!hsnic_rsc_fits(r, a, seg->pay)) {
@@ -1955,7 +1951,7 @@ static bool hsnic_rsc_receive(HsnicState *s, unsigned q, const uint8_t *buf,
     HsnicRsc *a = &s->rsc[q];
     HsnicRscSeg seg;
 
-    if (!hsnic_rsc_parse(s, buf, size, &seg)) {
+    if (!hsnic_rsc_parse(s, buf, size, dec, &seg)) {
         hsnic_rsc_flush(s, q, "not a segment");
         return false;
     }
@@ -1972,7 +1968,7 @@ static bool hsnic_rsc_receive(HsnicState *s, unsigned q, const uint8_t *buf,
             }
             a->segs++;
             a->next_seq = seg.seq + seg.pay;
-            if (seg.tcp_flags & HSNIC_TCP_FLAG_PSH) {
+            if (seg.tcp_flags & TH_PUSH) {
                 a->psh = true;
                 hsnic_rsc_flush(s, q, "psh");
             } else if (seg.pay < a->mss) {
@@ -1986,7 +1982,7 @@ static bool hsnic_rsc_receive(HsnicState *s, unsigned q, const uint8_t *buf,
 }
 
 static ssize_t hsnic_receive_frame(HsnicState *s, const uint8_t *buf,
-                                   size_t size)
+                                   size_t size, bool data_valid)
 {
     HsnicRxDecision dec;
     ssize_t ret;
@@ -2017,6 +2013,8 @@ static ssize_t hsnic_receive_frame(HsnicState *s, const uint8_t *buf,
         s->rx_qstat[dec.queue][HSNIC_RXS_DROP_DOWN]++;
         return hsnic_rx_drop(s, size, -1, "queue disabled");
     }
+    /* Once per frame: RSC and the completion both need them. */
+    dec.csum_flags = hsnic_rx_csum_flags(s, data_valid);
     if ((s->rxq[dec.queue].ctrl & HSNIC_RXQ_CTRL_RSC) &&
         hsnic_rsc_receive(s, dec.queue, buf, size, &dec, &ret)) {
         return ret;
@@ -2037,13 +2035,13 @@ static ssize_t hsnic_receive(NetClientState *nc, const uint8_t *buf,
     HsnicState *s = qemu_get_nic_opaque(nc);
     struct virtio_net_hdr vhdr;
     size_t hl = s->has_vnet ? sizeof(vhdr) : 0;
+    bool data_valid = false;
     ssize_t ret;
 
     if (!hsnic_rx_ready(s)) {
         hsnic_rsc_flush_all(s, "rx stopped");
         return 0;
     }
-    s->rx_data_valid = false;
     if (hl) {
         if (size < hl) {
             return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_RUNT, "runt");
@@ -2054,9 +2052,9 @@ static ssize_t hsnic_receive(NetClientState *nc, const uint8_t *buf,
             return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_OVERSIZE,
                                  "GSO frame from the backend");
         }
-        s->rx_data_valid = vhdr.flags & VIRTIO_NET_HDR_F_DATA_VALID;
+        data_valid = vhdr.flags & VIRTIO_NET_HDR_F_DATA_VALID;
     }
-    ret = hsnic_receive_frame(s, buf + hl, size - hl);
+    ret = hsnic_receive_frame(s, buf + hl, size - hl, data_valid);
     return ret > 0 ? size : ret;
 }
 
@@ -2365,12 +2363,13 @@ static void hsnic_doorbell(HsnicState *s, hwaddr addr, uint32_t val)
 {
     unsigned q = (addr - HSNIC_DB_BASE) / HSNIC_DB_STRIDE;
     unsigned which = (addr - HSNIC_DB_BASE) % HSNIC_DB_STRIDE;
-    bool rx = which != 0;
+    bool rx = which != HSNIC_DB_SLOT_TX;
     HsnicQueue *r = hsnic_queue(s, q, rx);
-    const char *name = which == 0 ? "tx" : which == 4 ? "rx" : "rx-hdr";
+    const char *name = !rx ? "tx" : which == HSNIC_DB_SLOT_RX ? "rx" :
+                       "rx-hdr";
 
     trace_hsnic_doorbell(q, name, val);
-    if (which > 8) {
+    if (which > HSNIC_DB_SLOT_RX_HDR) {
         trace_hsnic_err_mmio_reg(addr, true);
         hsnic_guest_error(s, "write to unused doorbell slot 0x%"
                           HWADDR_PRIx, addr);
@@ -2381,14 +2380,14 @@ static void hsnic_doorbell(HsnicState *s, hwaddr addr, uint32_t val)
         hsnic_guest_error(s, "%s queue %u: doorbell while disabled", name, q);
         return;
     }
-    if (which == 8 && !(r->ctrl & HSNIC_RXQ_CTRL_HDS)) {
+    if (which == HSNIC_DB_SLOT_RX_HDR && !(r->ctrl & HSNIC_RXQ_CTRL_HDS)) {
         trace_hsnic_err_db_disabled(q, name);
         hsnic_guest_error(s, "rx queue %u: header doorbell without HDS", q);
         return;
     }
     if (hsnic_db_rec_on(s)) {
         /* A notification: the index is in the doorbell record. */
-        hsnic_db_notify(s, q, which / 4);
+        hsnic_db_notify(s, q, which);
         return;
     }
     if (val >= r->ring_size) {
@@ -2397,11 +2396,11 @@ static void hsnic_doorbell(HsnicState *s, hwaddr addr, uint32_t val)
         return;
     }
     switch (which) {
-    case 0:
+    case HSNIC_DB_SLOT_TX:
         r->tail = val;
         qemu_bh_schedule(s->tx_bh[q]);
         break;
-    case 4:
+    case HSNIC_DB_SLOT_RX:
         r->tail = val;
         hsnic_rx_kick(s);
         break;
@@ -2846,6 +2845,9 @@ static void hsnic_db_notifiers_cleanup(HsnicState *s, unsigned n)
 
 static bool hsnic_db_notifiers_init(HsnicState *s, Error **errp)
 {
+    static const unsigned slots[HSNIC_DB_PER_QP] = {
+        HSNIC_DB_SLOT_TX, HSNIC_DB_SLOT_RX, HSNIC_DB_SLOT_RX_HDR,
+    };
     HsnicDbNotifier *all = &s->db_notifier[0][0];
     unsigned i, n = s->num_qp * HSNIC_DB_PER_QP;
     int ret;
@@ -2853,7 +2855,7 @@ static bool hsnic_db_notifiers_init(HsnicState *s, Error **errp)
     for (i = 0; i < n; i++) {
         all[i].s = s;
         all[i].q = i / HSNIC_DB_PER_QP;
-        all[i].which = i % HSNIC_DB_PER_QP;
+        all[i].slot = slots[i % HSNIC_DB_PER_QP];
         ret = event_notifier_init(&all[i].e, 0);
         if (ret < 0) {
             error_setg_errno(errp, -ret, "cannot create a doorbell eventfd "
