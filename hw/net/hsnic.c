@@ -229,6 +229,7 @@ struct HsnicState {
     NICState *nic;
     NICConf conf;
     MemoryRegion mmio;
+    MemoryRegion db_mmio;   /* the doorbells: dispatched without the BQL */
 
     /* Properties */
     uint32_t num_qp;
@@ -259,7 +260,11 @@ struct HsnicState {
     QEMUBH *tx_bh[HSNIC_MAX_QP];
     HsnicTxBhArg tx_bh_arg[HSNIC_MAX_QP];
     QEMUBH *rx_bh;
+    /* Set without the BQL by doorbell writes, cleared by the BHs */
     uint64_t rx_db_pending; /* bit q: read RX queue q's doorbell record */
+    uint64_t tx_db_rung;    /* bit q: TX queue q's doorbell was written */
+    uint64_t rx_db_rung;    /* bit q: RX queue q's payload doorbell */
+    uint64_t hdr_db_rung;   /* bit q: RX queue q's header doorbell */
     HsnicDbNotifier db_notifier[HSNIC_MAX_QP][HSNIC_DB_PER_QP];
     bool db_eventfds;       /* the notifiers are attached to the doorbells */
     bool has_vnet;          /* frames to and from the peer carry a vnet hdr */
@@ -487,17 +492,40 @@ static bool hsnic_db_rec_fetch(HsnicState *s, unsigned q, bool rx)
     return true;
 }
 
+static const char *hsnic_db_name(unsigned slot)
+{
+    return slot == HSNIC_DB_SLOT_TX ? "tx" : slot == HSNIC_DB_SLOT_RX ? "rx" :
+           "rx-hdr";
+}
+
+/* A doorbell for a queue (or header ring) that is not enabled: ignored. */
+static void hsnic_db_refused(HsnicState *s, unsigned q, unsigned slot)
+{
+    const char *name = hsnic_db_name(slot);
+
+    trace_hsnic_err_db_disabled(q, name);
+    hsnic_guest_error(s, "%s queue %u: doorbell while disabled%s", name, q,
+                      slot == HSNIC_DB_SLOT_RX_HDR ? " or without HDS" : "");
+}
+
 /*
  * Doorbell notification with doorbell records on: only record it, the
- * bottom halves read the record (no DMA in the vCPU's MMIO path).
+ * bottom halves read the record (no DMA in the vCPU's MMIO path) and
+ * check that the doorbell was allowed. Called without the BQL.
  */
 static void hsnic_db_notify(HsnicState *s, unsigned q, unsigned slot)
 {
-    if (slot == HSNIC_DB_SLOT_TX) {
+    switch (slot) {
+    case HSNIC_DB_SLOT_TX:
+        qatomic_or(&s->tx_db_rung, BIT_ULL(q));
         qemu_bh_schedule(s->tx_bh[q]);
-    } else {
-        s->rx_db_pending |= BIT_ULL(q);
+        break;
+    default:
+        qatomic_or(slot == HSNIC_DB_SLOT_RX ? &s->rx_db_rung :
+                   &s->hdr_db_rung, BIT_ULL(q));
+        qatomic_or(&s->rx_db_pending, BIT_ULL(q));
         hsnic_rx_kick(s);
+        break;
     }
 }
 
@@ -535,13 +563,13 @@ static void hsnic_db_eventfds(HsnicState *s, bool on)
     for (q = 0; q < s->num_qp; q++) {
         for (w = 0; w < HSNIC_DB_PER_QP; w++) {
             HsnicDbNotifier *n = &s->db_notifier[q][w];
-            hwaddr addr = HSNIC_DB_TX(q) + n->slot;
+            hwaddr addr = HSNIC_DB_TX(q) - HSNIC_DB_BASE + n->slot;
 
             if (on) {
-                memory_region_add_eventfd(&s->mmio, addr, 4, false, 0,
+                memory_region_add_eventfd(&s->db_mmio, addr, 4, false, 0,
                                           &n->e);
             } else {
-                memory_region_del_eventfd(&s->mmio, addr, 4, false, 0,
+                memory_region_del_eventfd(&s->db_mmio, addr, 4, false, 0,
                                           &n->e);
             }
         }
@@ -555,7 +583,7 @@ static void hsnic_db_kick_all(HsnicState *s)
 {
     unsigned q;
 
-    s->rx_db_pending = MAKE_64BIT_MASK(0, s->num_qp);
+    qatomic_or(&s->rx_db_pending, MAKE_64BIT_MASK(0, s->num_qp));
     for (q = 0; q < s->num_qp; q++) {
         qemu_bh_schedule(s->tx_bh[q]);
     }
@@ -1080,6 +1108,13 @@ static void hsnic_tx_bh(void *opaque)
     HsnicTxBhArg *arg = opaque;
     HsnicState *s = arg->s;
 
+    if (!s->nic) {
+        return;
+    }
+    if ((qatomic_fetch_and(&s->tx_db_rung, ~BIT_ULL(arg->q)) &
+         BIT_ULL(arg->q)) && !hsnic_queue_active(&s->txq[arg->q])) {
+        hsnic_db_refused(s, arg->q, HSNIC_DB_SLOT_TX);
+    }
     if (hsnic_tx_process(s, arg->q)) {
         /* Let the RX side and other queues run, then continue. */
         qemu_bh_schedule(s->tx_bh[arg->q]);
@@ -2062,13 +2097,30 @@ static ssize_t hsnic_receive(NetClientState *nc, const uint8_t *buf,
 static void hsnic_rx_bh(void *opaque)
 {
     HsnicState *s = opaque;
-    NetClientState *nc = qemu_get_queue(s->nic);
+    NetClientState *nc;
+    uint64_t rung = qatomic_xchg(&s->rx_db_rung, 0);
+    uint64_t hdr_rung = qatomic_xchg(&s->hdr_db_rung, 0);
     unsigned q;
 
-    if (hsnic_rx_ready(s) && hsnic_db_rec_on(s)) {
-        uint64_t pending = s->rx_db_pending;
+    if (!s->nic) {
+        return;
+    }
+    nc = qemu_get_queue(s->nic);
 
-        s->rx_db_pending = 0;
+    for (q = 0; q < s->num_qp; q++) {
+        HsnicQueue *r = &s->rxq[q];
+
+        if ((rung & BIT_ULL(q)) && !hsnic_queue_active(r)) {
+            hsnic_db_refused(s, q, HSNIC_DB_SLOT_RX);
+        }
+        if ((hdr_rung & BIT_ULL(q)) &&
+            (!hsnic_queue_active(r) || !(r->ctrl & HSNIC_RXQ_CTRL_HDS))) {
+            hsnic_db_refused(s, q, HSNIC_DB_SLOT_RX_HDR);
+        }
+    }
+    if (hsnic_rx_ready(s) && hsnic_db_rec_on(s)) {
+        uint64_t pending = qatomic_xchg(&s->rx_db_pending, 0);
+
         for (q = 0; q < s->num_qp; q++) {
             if ((pending & BIT_ULL(q)) && hsnic_queue_active(&s->rxq[q])) {
                 hsnic_db_rec_fetch(s, q, true);
@@ -2129,7 +2181,10 @@ static void hsnic_core_reset(HsnicState *s, const char *why)
     s->dev_ctrl = 0;
     hsnic_db_eventfds(s, false);
     s->db_rec_addr = 0;
-    s->rx_db_pending = 0;
+    qatomic_set(&s->rx_db_pending, 0);
+    qatomic_set(&s->tx_db_rung, 0);
+    qatomic_set(&s->rx_db_rung, 0);
+    qatomic_set(&s->hdr_db_rung, 0);
     s->evt_cause = 0;
     s->evt_mask = 0;
     s->rx_mode = HSNIC_RX_MODE_RESET;
@@ -2359,14 +2414,17 @@ static bool hsnic_queue_write(HsnicState *s, unsigned q, bool rx, hwaddr reg,
     return true;
 }
 
+/*
+ * Write to a doorbell slot of a queue pair that exists, with the BQL.
+ * Doorbell records off: the value is the producer index.
+ */
 static void hsnic_doorbell(HsnicState *s, hwaddr addr, uint32_t val)
 {
     unsigned q = (addr - HSNIC_DB_BASE) / HSNIC_DB_STRIDE;
     unsigned which = (addr - HSNIC_DB_BASE) % HSNIC_DB_STRIDE;
     bool rx = which != HSNIC_DB_SLOT_TX;
     HsnicQueue *r = hsnic_queue(s, q, rx);
-    const char *name = !rx ? "tx" : which == HSNIC_DB_SLOT_RX ? "rx" :
-                       "rx-hdr";
+    const char *name = hsnic_db_name(which);
 
     trace_hsnic_doorbell(q, name, val);
     if (which > HSNIC_DB_SLOT_RX_HDR) {
@@ -2375,19 +2433,14 @@ static void hsnic_doorbell(HsnicState *s, hwaddr addr, uint32_t val)
                           HWADDR_PRIx, addr);
         return;
     }
-    if (!hsnic_queue_active(r)) {
-        trace_hsnic_err_db_disabled(q, name);
-        hsnic_guest_error(s, "%s queue %u: doorbell while disabled", name, q);
-        return;
-    }
-    if (which == HSNIC_DB_SLOT_RX_HDR && !(r->ctrl & HSNIC_RXQ_CTRL_HDS)) {
-        trace_hsnic_err_db_disabled(q, name);
-        hsnic_guest_error(s, "rx queue %u: header doorbell without HDS", q);
-        return;
-    }
     if (hsnic_db_rec_on(s)) {
         /* A notification: the index is in the doorbell record. */
         hsnic_db_notify(s, q, which);
+        return;
+    }
+    if (!hsnic_queue_active(r) ||
+        (which == HSNIC_DB_SLOT_RX_HDR && !(r->ctrl & HSNIC_RXQ_CTRL_HDS))) {
+        hsnic_db_refused(s, q, which);
         return;
     }
     if (val >= r->ring_size) {
@@ -2813,6 +2866,50 @@ static const MemoryRegionOps hsnic_mmio_ops = {
     },
 };
 
+/*
+ * The doorbells' own region, dispatched without the BQL: with doorbell
+ * records on, a well-formed doorbell write only sets a bit and schedules
+ * a bottom half (both thread-safe), so the vCPU never waits for the main
+ * loop. Everything else takes the BQL and the common path.
+ */
+static void hsnic_db_write(void *opaque, hwaddr off, uint64_t val,
+                           unsigned size)
+{
+    HsnicState *s = opaque;
+    unsigned slot = off % HSNIC_DB_STRIDE;
+
+    if (size == 4 && QEMU_IS_ALIGNED(off, 4) &&
+        slot <= HSNIC_DB_SLOT_RX_HDR &&
+        (qatomic_read(&s->dev_ctrl) & HSNIC_DEV_CTRL_DB_REC)) {
+        trace_hsnic_doorbell(off / HSNIC_DB_STRIDE, hsnic_db_name(slot),
+                             val);
+        hsnic_db_notify(s, off / HSNIC_DB_STRIDE, slot);
+        return;
+    }
+    BQL_LOCK_GUARD();
+    hsnic_mmio_write(s, HSNIC_DB_BASE + off, val, size);
+}
+
+static uint64_t hsnic_db_read(void *opaque, hwaddr off, unsigned size)
+{
+    BQL_LOCK_GUARD();
+    return hsnic_mmio_read(opaque, HSNIC_DB_BASE + off, size);
+}
+
+static const MemoryRegionOps hsnic_db_ops = {
+    .read = hsnic_db_read,
+    .write = hsnic_db_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+};
+
 /* ---- PCI device ---- */
 
 static void hsnic_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
@@ -2892,6 +2989,14 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
 
     memory_region_init_io(&s->mmio, OBJECT(s), &hsnic_mmio_ops, s,
                           "hsnic-mmio", HSNIC_BAR0_SIZE);
+    memory_region_init_io(&s->db_mmio, OBJECT(s), &hsnic_db_ops, s,
+                          "hsnic-doorbells", HSNIC_DB_TX(s->num_qp) -
+                          HSNIC_DB_BASE);
+#if QEMU_VERSION_MAJOR > 10 || QEMU_VERSION_MINOR >= 1
+    memory_region_enable_lockless_io(&s->db_mmio);
+#endif
+    memory_region_add_subregion_overlap(&s->mmio, HSNIC_DB_BASE, &s->db_mmio,
+                                        1);
     pci_register_bar(d, HSNIC_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->mmio);
 
@@ -2964,10 +3069,6 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
 err_msix:
     qemu_del_vm_change_state_handler(s->vmstate_change);
     qemu_bh_delete(s->rsc_bh);
-    for (q = 0; q < s->num_qp; q++) {
-        qemu_bh_delete(s->tx_bh[q]);
-    }
-    qemu_bh_delete(s->rx_bh);
     for (v = 0; v < HSNIC_NUM_VEC_MAX; v++) {
         timer_free(s->vec[v].timer);
     }
@@ -2983,14 +3084,16 @@ static void hsnic_exit(PCIDevice *d)
     unsigned v, q;
 
     qemu_del_nic(s->nic);
+    /* Bottom halves that still run find no NIC and do nothing. */
+    s->nic = NULL;
     hsnic_db_eventfds(s, false);
     if (s->ioeventfd) {
         hsnic_db_notifiers_cleanup(s, s->num_qp * HSNIC_DB_PER_QP);
     }
     for (q = 0; q < s->num_qp; q++) {
-        qemu_bh_delete(s->tx_bh[q]);
+        qemu_bh_cancel(s->tx_bh[q]);
     }
-    qemu_bh_delete(s->rx_bh);
+    qemu_bh_cancel(s->rx_bh);
     qemu_bh_delete(s->rsc_bh);
     qemu_del_vm_change_state_handler(s->vmstate_change);
     for (v = 0; v < HSNIC_NUM_VEC_MAX; v++) {
@@ -3190,6 +3293,26 @@ static const struct {
       "Read-only counter: frames steered past the last queue pair" },
 };
 
+/*
+ * A vCPU may still be dispatching a doorbell write (without the BQL) while
+ * the device is unrealized: the bottom halves it schedules are freed only
+ * with the object, after the last memory region reference is gone.
+ */
+static void hsnic_instance_finalize(Object *obj)
+{
+    HsnicState *s = HSNIC(obj);
+    unsigned q;
+
+    for (q = 0; q < HSNIC_MAX_QP; q++) {
+        if (s->tx_bh[q]) {
+            qemu_bh_delete(s->tx_bh[q]);
+        }
+    }
+    if (s->rx_bh) {
+        qemu_bh_delete(s->rx_bh);
+    }
+}
+
 static void hsnic_instance_init(Object *obj)
 {
     HsnicState *s = HSNIC(obj);
@@ -3244,6 +3367,7 @@ static const TypeInfo hsnic_info = {
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(HsnicState),
     .instance_init = hsnic_instance_init,
+    .instance_finalize = hsnic_instance_finalize,
     .class_init = hsnic_class_init,
     .interfaces = (const InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },
