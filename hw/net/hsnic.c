@@ -85,6 +85,12 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
 #define HSNIC_RX_MODE_RESET     HSNIC_RX_MODE_BROADCAST
 #define HSNIC_Q_STATUS_ALL      (HSNIC_Q_STATUS_ENABLED | HSNIC_Q_STATUS_ERROR)
 #define HSNIC_DEV_CTRL_ALL      (HSNIC_DEV_CTRL_ENABLE | HSNIC_DEV_CTRL_DB_REC)
+/* The doorbells are dispatched without the BQL (QEMU 10.1 and later). */
+#if QEMU_VERSION_MAJOR > 10 || QEMU_VERSION_MINOR >= 1
+#define HSNIC_DB_LOCKLESS       1
+#else
+#define HSNIC_DB_LOCKLESS       0
+#endif
 /* A queue pair's doorbells, as offsets from its HSNIC_DB_TX(q). */
 #define HSNIC_DB_SLOT_TX        0
 #define HSNIC_DB_SLOT_RX        (HSNIC_DB_RX(0) - HSNIC_DB_TX(0))
@@ -2871,34 +2877,66 @@ static const MemoryRegionOps hsnic_mmio_ops = {
  * records on, a well-formed doorbell write only sets a bit and schedules
  * a bottom half (both thread-safe), so the vCPU never waits for the main
  * loop. Everything else takes the BQL and the common path.
+ *
+ * Lockless regions lose the memory core's re-entrancy guard, so it is
+ * checked here: an access made while this device is in its own I/O (a
+ * DMA of hsnic's into its doorbells) fails like one to any other of its
+ * registers would. Only a thread holding the BQL can be inside the
+ * device's I/O, so a vCPU's doorbell never mistakes another thread's I/O
+ * for its own.
  */
-static void hsnic_db_write(void *opaque, hwaddr off, uint64_t val,
-                           unsigned size)
+static bool hsnic_db_reentrant(HsnicState *s, hwaddr off, bool write)
+{
+    if (!HSNIC_DB_LOCKLESS || !bql_locked() ||
+        !DEVICE(s)->mem_reentrancy_guard.engaged_in_io) {
+        /* (with the BQL the memory core guards the region itself) */
+        return false;
+    }
+    /* Not counted: the failed DMA is, by whoever made it. */
+    trace_hsnic_err_db_reentrant(HSNIC_DB_BASE + off, write);
+    qemu_log_mask(LOG_GUEST_ERROR, "hsnic: DMA to its own doorbell 0x%"
+                  HWADDR_PRIx " blocked\n", HSNIC_DB_BASE + off);
+    return true;
+}
+
+static MemTxResult hsnic_db_write(void *opaque, hwaddr off, uint64_t val,
+                                  unsigned size, MemTxAttrs attrs)
 {
     HsnicState *s = opaque;
     unsigned slot = off % HSNIC_DB_STRIDE;
 
+    if (hsnic_db_reentrant(s, off, true)) {
+        return MEMTX_ACCESS_ERROR;
+    }
     if (size == 4 && QEMU_IS_ALIGNED(off, 4) &&
         slot <= HSNIC_DB_SLOT_RX_HDR &&
         (qatomic_read(&s->dev_ctrl) & HSNIC_DEV_CTRL_DB_REC)) {
         trace_hsnic_doorbell(off / HSNIC_DB_STRIDE, hsnic_db_name(slot),
                              val);
         hsnic_db_notify(s, off / HSNIC_DB_STRIDE, slot);
-        return;
+        return MEMTX_OK;
     }
     BQL_LOCK_GUARD();
     hsnic_mmio_write(s, HSNIC_DB_BASE + off, val, size);
+    return MEMTX_OK;
 }
 
-static uint64_t hsnic_db_read(void *opaque, hwaddr off, unsigned size)
+static MemTxResult hsnic_db_read(void *opaque, hwaddr off, uint64_t *val,
+                                 unsigned size, MemTxAttrs attrs)
 {
+    HsnicState *s = opaque;
+
+    if (hsnic_db_reentrant(s, off, false)) {
+        return MEMTX_ACCESS_ERROR;
+    }
     BQL_LOCK_GUARD();
-    return hsnic_mmio_read(opaque, HSNIC_DB_BASE + off, size);
+    *val = hsnic_mmio_read(s, HSNIC_DB_BASE + off, size);
+    return MEMTX_OK;
 }
 
 static const MemoryRegionOps hsnic_db_ops = {
-    .read = hsnic_db_read,
-    .write = hsnic_db_write,
+    .read_with_attrs = hsnic_db_read,
+    .write_with_attrs = hsnic_db_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
     .valid = {
         .min_access_size = 1,
@@ -2992,7 +3030,7 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
     memory_region_init_io(&s->db_mmio, OBJECT(s), &hsnic_db_ops, s,
                           "hsnic-doorbells", HSNIC_DB_TX(s->num_qp) -
                           HSNIC_DB_BASE);
-#if QEMU_VERSION_MAJOR > 10 || QEMU_VERSION_MINOR >= 1
+#if HSNIC_DB_LOCKLESS
     memory_region_enable_lockless_io(&s->db_mmio);
 #endif
     memory_region_add_subregion_overlap(&s->mmio, HSNIC_DB_BASE, &s->db_mmio,
