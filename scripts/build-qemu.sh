@@ -23,11 +23,12 @@ CONFIGURE_ARGS=(
 )
 
 inputs=("$HSNIC_TOP/hw/net" "$HSNIC_TOP/include/hsnic_abi.h" "$0"
+	"$HSNIC_TOP/tests/qtest"
 	"$HSNIC_TOP/scripts/lib/common.sh")
 key=$(echo "$QEMU_VERSIONS ${CONFIGURE_ARGS[*]} $(hash_inputs "${inputs[@]}")" |
 	sha256sum | cut -c1-16)
 out=$HSNIC_CACHE/qemu/$key
-if [ -x "$out/qemu-system-x86_64" ]; then
+if [ -x "$out/qemu-system-x86_64" ] && [ -x "$out/qos-test" ]; then
 	echo "$out/qemu-system-x86_64"
 	exit 0
 fi
@@ -67,6 +68,11 @@ cp "$HSNIC_TOP/include/hsnic_abi.h" "$work/src/include/hw/net/hsnic_abi.h"
 cat "$HSNIC_TOP/hw/net/trace-events" >>"$work/src/hw/net/trace-events"
 (cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/hw/net/qemu-integration.patch") ||
 	die "hw/net/qemu-integration.patch does not apply to QEMU $version"
+# The qtests (tests/qtest/README.md): hsnic's libqos driver and test cases.
+cp "$HSNIC_TOP/tests/qtest/hsnic-test.c" "$work/src/tests/qtest/"
+cp "$HSNIC_TOP/tests/qtest/libqos/hsnic."[ch] "$work/src/tests/qtest/libqos/"
+(cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/tests/qtest/qemu-qtest.patch") ||
+	die "tests/qtest/qemu-qtest.patch does not apply to QEMU $version"
 
 export CCACHE_DIR=$HSNIC_CACHE/ccache
 mkdir -p "$work/build"
@@ -80,10 +86,10 @@ if [ ! -f build.ninja ] || [ "$(cat .hsnic-configure 2>/dev/null)" != "${CONFIGU
 fi
 log "building qemu-system-x86_64 (cold: ~5 min on 2 cores)"
 with_heartbeat "building qemu" run_logged "$work/build.log" \
-	ninja -j"$(nproc)" qemu-system-x86_64
+	ninja -j"$(nproc)" qemu-system-x86_64 tests/qtest/qos-test
 
 mkdir -p "$out.tmp"
-cp qemu-system-x86_64 "$out.tmp/"
+cp qemu-system-x86_64 tests/qtest/qos-test "$out.tmp/"
 echo "$version" >"$out.tmp/VERSION"
 rm -rf "$out"
 mv "$out.tmp" "$out"

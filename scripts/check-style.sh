@@ -1,5 +1,6 @@
 #!/bin/bash
-# Style checks in each upstream's own style: QEMU's checkpatch.pl on hw/net,
+# Style checks in each upstream's own style: QEMU's checkpatch.pl on hw/net
+# and the qtests,
 # the kernel's checkpatch.pl --strict on guest-driver, the ABI header and
 # kernel-patches. Uses the checkpatch scripts from the cached source trees.
 set -euo pipefail
@@ -13,6 +14,10 @@ rc=0
 if [ -n "$qemu_cp" ]; then
 	for f in "$HSNIC_TOP"/hw/net/*.c; do
 		perl "$qemu_cp" --no-tree -q -f "$f" || rc=1
+	done
+	# Relative paths: checkpatch has rules of its own for tests/.
+	for f in tests/qtest/hsnic-test.c tests/qtest/libqos/hsnic.[ch]; do
+		(cd "$HSNIC_TOP" && perl "$qemu_cp" --no-tree -q -f "$f") || rc=1
 	done
 else
 	log "no QEMU source in the cache: run make qemu first"

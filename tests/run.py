@@ -22,6 +22,7 @@ sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "scripts")]
 
 import harness  # noqa: E402
 import unit_tests  # noqa: E402,F401
+import qtest_tests  # noqa: E402,F401
 import lab_tests  # noqa: E402,F401
 import devmem_tests  # noqa: E402,F401
 

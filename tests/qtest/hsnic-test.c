@@ -1,0 +1,1186 @@
+/*
+ * QTest testcases for the hsnic NIC: what a hostile guest can do
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Each test feeds the device one class of invalid input (docs/
+ * reliability.md numbers them) and asserts the outcome the device spec
+ * documents (docs/hsnic-spec.md, "Guest errors"): the right completion
+ * status, queue error, counter or placement, and that the device still
+ * works afterwards. A QEMU that crashes or asserts fails the test.
+ */
+
+#include "qemu/osdep.h"
+#include <poll.h>
+#include "libqtest.h"
+#include "qemu/bswap.h"
+#include "qemu/iov.h"
+#include "qemu/module.h"
+#include "qemu/sockets.h"
+#include "hw/pci/pci_regs.h"
+#include "libqos/qgraph.h"
+#include "libqos/pci.h"
+#include "libqos/hsnic.h"
+#include "qobject/qdict.h"
+
+#define RING            16
+#define BUF_LEN         2048
+#define HDR_BUF_LEN     256
+#define FRAME_MAX       (HSNIC_MAX_FRAME + 4)
+#define UNMAPPED_ADDR   (1ULL << 40)    /* far above the test's RAM */
+
+typedef struct Peer {
+    int fd[2];      /* fd[0]: the test's end, fd[1]: the netdev's */
+} Peer;
+
+static QTestState *qts_of(QHsnic *d)
+{
+    return d->pci_dev.bus->qts;
+}
+
+/* ---- Frames on the socket backend (4-byte big-endian length prefix) ---- */
+
+static void peer_send(Peer *p, const void *frame, uint32_t len)
+{
+    uint32_t be = cpu_to_be32(len);
+    struct iovec iov[] = {
+        { .iov_base = &be, .iov_len = sizeof(be) },
+        { .iov_base = (void *)frame, .iov_len = len },
+    };
+    ssize_t ret = iov_send(p->fd[0], iov, 2, 0, sizeof(be) + len);
+
+    g_assert_cmpint(ret, ==, sizeof(be) + len);
+}
+
+/* A frame the device sent, or -1 if none arrives within timeout_ms. */
+static int peer_recv(Peer *p, void *buf, size_t cap, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = p->fd[0], .events = POLLIN };
+    uint32_t be, len;
+    ssize_t ret;
+
+    if (poll(&pfd, 1, timeout_ms) != 1) {
+        return -1;
+    }
+    ret = recv(p->fd[0], &be, sizeof(be), MSG_WAITALL);
+    g_assert_cmpint(ret, ==, sizeof(be));
+    len = be32_to_cpu(be);
+    g_assert_cmpuint(len, <=, cap);
+    ret = recv(p->fd[0], buf, len, MSG_WAITALL);
+    g_assert_cmpint(ret, ==, len);
+    return len;
+}
+
+static uint16_t ip_csum(const uint8_t *p, size_t len)
+{
+    uint32_t sum = 0;
+    size_t i;
+
+    for (i = 0; i + 1 < len; i += 2) {
+        sum += lduw_be_p(p + i);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return ~sum;
+}
+
+static const uint8_t dst_mac[] = QHSNIC_MAC;
+static const uint8_t src_mac[] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+static size_t eth_hdr(uint8_t *f, uint16_t type)
+{
+    memcpy(f, dst_mac, 6);
+    memcpy(f + 6, src_mac, 6);
+    stw_be_p(f + 12, type);
+    return 14;
+}
+
+/* TCP over IPv4, 192.0.2.1:1234 -> 192.0.2.2:80, payload bytes seed + i */
+static size_t frame_tcp4(uint8_t *f, size_t payload, uint8_t seed,
+                         uint16_t frag)
+{
+    size_t l2 = eth_hdr(f, 0x0800), i;
+    uint8_t *ip = f + l2, *tcp = ip + 20;
+
+    memset(ip, 0, 40);
+    ip[0] = 0x45;
+    stw_be_p(ip + 2, 40 + payload);
+    stw_be_p(ip + 6, frag);
+    ip[8] = 64;
+    ip[9] = 6;
+    stl_be_p(ip + 12, 0xc0000201);
+    stl_be_p(ip + 16, 0xc0000202);
+    stw_be_p(ip + 10, ip_csum(ip, 20));
+    stw_be_p(tcp, 1234);
+    stw_be_p(tcp + 2, 80);
+    stl_be_p(tcp + 4, 1);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x10;
+    stw_be_p(tcp + 14, 65535);
+    for (i = 0; i < payload; i++) {
+        tcp[20 + i] = seed + i;
+    }
+    return l2 + 40 + payload;
+}
+
+/*
+ * TCP over IPv6 behind a hop-by-hop options header of ext_len bytes (a
+ * multiple of 8, >= 8, padded with PadN options).
+ */
+static size_t frame_tcp6_ext(uint8_t *f, size_t ext_len, size_t payload)
+{
+    size_t l2 = eth_hdr(f, 0x86dd), off, left, i;
+    uint8_t *ip = f + l2, *ext = ip + 40, *tcp = ext + ext_len;
+
+    memset(ip, 0, 40 + ext_len + 20);
+    ip[0] = 0x60;
+    stw_be_p(ip + 4, ext_len + 20 + payload);
+    ip[6] = 0;          /* hop-by-hop options */
+    ip[7] = 64;
+    ip[8] = 0x20;       /* 2001:db8::1 -> 2001:db8::2 */
+    ip[9] = 0x01;
+    ip[10] = 0x0d;
+    ip[11] = 0xb8;
+    ip[23] = 1;
+    memcpy(ip + 24, ip + 8, 16);
+    ip[39] = 2;
+    ext[0] = 6;
+    ext[1] = ext_len / 8 - 1;
+    for (off = 2; off < ext_len; off += 2 + ext[off + 1]) {
+        left = ext_len - off;
+        ext[off] = 1;   /* PadN */
+        ext[off + 1] = MIN(left - 2, 200);
+        if (left - 2 - ext[off + 1] == 1) {
+            ext[off + 1]--;     /* never leave a single byte */
+        }
+    }
+    stw_be_p(tcp, 1234);
+    stw_be_p(tcp + 2, 80);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x10;
+    for (i = 0; i < payload; i++) {
+        tcp[20 + i] = i;
+    }
+    return l2 + 40 + ext_len + 20 + payload;
+}
+
+/* ICMP echo over IPv4: IP, but no L4 header the device splits at. */
+static size_t frame_icmp4(uint8_t *f, size_t payload)
+{
+    size_t len = frame_tcp4(f, payload + 20 - 8, 0, 0);
+
+    f[14 + 9] = 1;
+    stw_be_p(f + 14 + 10, 0);
+    stw_be_p(f + 14 + 10, ip_csum(f + 14, 20));
+    f[34] = 8;
+    return len;
+}
+
+/* ---- Device helpers ---- */
+
+static uint32_t err_code(QHsnic *d)
+{
+    return qhsnic_rd(d, HSNIC_REG_ERR_CODE);
+}
+
+static uint32_t expect_err(unsigned q, bool rx, enum hsnic_err code)
+{
+    return (code << HSNIC_ERR_CODE_SHIFT) |
+           (HSNIC_QID(q, rx) << HSNIC_ERR_QUEUE_SHIFT);
+}
+
+static void clear_err_evt(QHsnic *d)
+{
+    qhsnic_wr(d, HSNIC_REG_EVT_CAUSE, HSNIC_EVT_ERROR | HSNIC_EVT_LINK);
+}
+
+static uint64_t guest_errors(QHsnic *d)
+{
+    return qhsnic_dstat(d, HSNIC_DSTAT_GUEST_ERRORS);
+}
+
+static uint64_t frame_buf(QHsnic *d, const void *frame, size_t len)
+{
+    uint64_t a = guest_alloc(d->alloc, len);
+
+    g_assert(a);
+    qtest_memwrite(qts_of(d), a, frame, len);
+    return a;
+}
+
+/* A frame of one descriptor goes through TX queue t intact. */
+static void check_tx_works(QHsnic *d, QHsnicTxq *t, Peer *p)
+{
+    uint8_t frame[128], got[FRAME_MAX];
+    size_t len = frame_tcp4(frame, 60, 0x40, 0);
+    uint64_t a = frame_buf(d, frame, len);
+    struct hsnic_tx_cmpl c;
+
+    qhsnic_tx_post(d, t, a, len, HSNIC_TXD_EOP);
+    qhsnic_tx_ring(d, t);
+    g_assert_true(qhsnic_tx_cmpl(d, t, &c));
+    g_assert_cmpuint(le16_to_cpu(c.status), ==, HSNIC_TX_OK);
+    g_assert_cmpint(peer_recv(p, got, sizeof(got), 1000), ==, len);
+    g_assert_cmpmem(got, len, frame, len);
+    guest_free(d->alloc, a);
+}
+
+/* A frame sent to a peerless hub port still completes. */
+static void check_tx_works_hub(QHsnic *d, QHsnicTxq *t)
+{
+    uint8_t frame[128];
+    size_t len = frame_tcp4(frame, 60, 0x40, 0);
+    struct hsnic_tx_cmpl c;
+
+    qhsnic_tx_post(d, t, frame_buf(d, frame, len), len, HSNIC_TXD_EOP);
+    qhsnic_tx_ring(d, t);
+    g_assert_true(qhsnic_tx_cmpl(d, t, &c));
+    g_assert_cmpuint(le16_to_cpu(c.status), ==, HSNIC_TX_OK);
+}
+
+/* One frame in, one completion out on RX queue r. */
+static void check_rx_works(QHsnic *d, QHsnicRxq *r, Peer *p)
+{
+    uint8_t frame[256], got[256];
+    size_t len = frame_icmp4(frame, 100);
+    struct hsnic_rx_cmpl c;
+    uint64_t buf;
+
+    peer_send(p, frame, len);
+    g_assert_true(qhsnic_rx_cmpl(d, r, &c));
+    g_assert_cmpuint(le32_to_cpu(c.pay_len) + le16_to_cpu(c.hdr_len), ==,
+                     len);
+    if (!r->hdr_buf_len) {
+        buf = r->bufs + (uint64_t)le16_to_cpu(c.pay_idx) * r->buf_len;
+        qtest_memread(qts_of(d), buf, got, len);
+        g_assert_cmpmem(got, len, frame, len);
+    }
+}
+
+static void txq_up(QHsnic *d, QHsnicTxq *t, unsigned q)
+{
+    qhsnic_txq_init(d, t, q, RING);
+    g_assert_cmphex(qhsnic_txq_enable(d, t), ==, HSNIC_Q_STATUS_ENABLED);
+}
+
+static void rxq_up(QHsnic *d, QHsnicRxq *r, unsigned q, uint32_t hdr_buf_len)
+{
+    qhsnic_rxq_init(d, r, q, RING, BUF_LEN, hdr_buf_len);
+    g_assert_cmphex(qhsnic_rxq_enable(d, r), ==, HSNIC_Q_STATUS_ENABLED);
+    qhsnic_rx_post_all(d, r);
+}
+
+/* Frame error: completed with @status, counted, latched, queue runs on. */
+static void tx_expect_error(QHsnic *d, QHsnicTxq *t, Peer *p,
+                            uint16_t status, enum hsnic_err code)
+{
+    uint64_t ge = guest_errors(d);
+    uint64_t errs = qhsnic_tx_qstat(d, t->q, HSNIC_TXS_ERRORS);
+    struct hsnic_tx_cmpl c;
+    uint8_t got[FRAME_MAX];
+
+    clear_err_evt(d);
+    qhsnic_tx_ring(d, t);
+    g_assert_true(qhsnic_tx_cmpl(d, t, &c));
+    g_assert_cmpuint(le16_to_cpu(c.status), ==, status);
+    g_assert_cmpuint(le32_to_cpu(c.head), ==, t->tail);
+    g_assert_cmpuint(guest_errors(d), ==, ge + 1);
+    g_assert_cmpuint(qhsnic_tx_qstat(d, t->q, HSNIC_TXS_ERRORS), ==,
+                     errs + 1);
+    g_assert_cmphex(err_code(d), ==, expect_err(t->q, false, code));
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_REG_EVT_CAUSE) & HSNIC_EVT_ERROR, ==,
+                    HSNIC_EVT_ERROR);
+    g_assert_cmpint(peer_recv(p, got, sizeof(got), 0), ==, -1);
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_TXQ_REG(t->q, HSNIC_Q_STATUS)), ==,
+                    HSNIC_Q_STATUS_ENABLED);
+}
+
+/* Queue error: the queue stopped with @code, counted and latched. */
+static void expect_queue_error(QHsnic *d, unsigned q, bool rx,
+                               enum hsnic_err code, uint64_t qerrs_before)
+{
+    uint32_t base = rx ? HSNIC_RXQ_REG(q, 0) : HSNIC_TXQ_REG(q, 0);
+
+    g_assert_cmphex(qhsnic_rd(d, base + HSNIC_Q_STATUS), ==,
+                    HSNIC_Q_STATUS_ERROR);
+    g_assert_cmphex(qhsnic_rd(d, base + HSNIC_Q_CTRL) & HSNIC_Q_CTRL_ENABLE,
+                    ==, 0);
+    g_assert_cmphex(err_code(d), ==, expect_err(q, rx, code));
+    g_assert_cmpuint(qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS), ==,
+                     qerrs_before + 1);
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_REG_EVT_CAUSE) & HSNIC_EVT_ERROR, ==,
+                    HSNIC_EVT_ERROR);
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_REG_DEV_STATUS) &
+                    HSNIC_DEV_STATUS_ERROR, ==, HSNIC_DEV_STATUS_ERROR);
+}
+
+/* ---- (1) TX lengths: zero, oversized, too short, wrapping ---- */
+
+static void test_tx_lengths(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QHsnicTxq t;
+    uint8_t frame[128], got[FRAME_MAX];
+    size_t len = frame_tcp4(frame, 60, 0, 0);
+    uint64_t a = frame_buf(d, frame, len), big;
+    int i;
+
+    txq_up(d, &t, 0);
+
+    /* len 0 in a descriptor */
+    qhsnic_tx_post(d, &t, a, 0, HSNIC_TXD_EOP);
+    tx_expect_error(d, &t, p, HSNIC_TX_ERR_DESC, HSNIC_ERR_DESC);
+
+    /* a descriptor longer than any frame */
+    qhsnic_tx_post(d, &t, a, HSNIC_MAX_FRAME + 1, HSNIC_TXD_EOP);
+    tx_expect_error(d, &t, p, HSNIC_TX_ERR_DESC, HSNIC_ERR_DESC);
+
+    /* the sum of descriptors past the frame limit (and past 2^16) */
+    big = guest_alloc(alloc, 40000);
+    qhsnic_tx_post(d, &t, big, 40000, 0);
+    qhsnic_tx_post(d, &t, big, 40000, HSNIC_TXD_EOP);
+    tx_expect_error(d, &t, p, HSNIC_TX_ERR_LEN, HSNIC_ERR_FRAME);
+
+    /* shorter than an Ethernet header */
+    qhsnic_tx_post(d, &t, a, 13, HSNIC_TXD_EOP);
+    tx_expect_error(d, &t, p, HSNIC_TX_ERR_LEN, HSNIC_ERR_FRAME);
+
+    /* a buffer that wraps around the 64-bit address space */
+    qhsnic_tx_post(d, &t, UINT64_MAX - 15, 64, HSNIC_TXD_EOP);
+    tx_expect_error(d, &t, p, HSNIC_TX_ERR_DMA, HSNIC_ERR_DMA);
+
+    /* TSO with an MSS below the minimum */
+    qhsnic_tx_post(d, &t, a, len, HSNIC_TXD_EOP | HSNIC_TXD_TSO |
+                   (16 << HSNIC_TXD_MSS_SHIFT));
+    tx_expect_error(d, &t, p, HSNIC_TX_ERR_OFFLOAD, HSNIC_ERR_DESC);
+
+    /* a good frame whose descriptors wrap around the end of the ring */
+    while (t.tail != RING - 2) {
+        check_tx_works(d, &t, p);
+    }
+    for (i = 0; i < 4; i++) {
+        size_t from = i * len / 4, to = (i + 1) * len / 4;
+
+        qhsnic_tx_post(d, &t, a + from, to - from,
+                       i == 3 ? HSNIC_TXD_EOP : 0);
+    }
+    qhsnic_tx_ring(d, &t);
+    g_assert_cmpuint(t.tail, ==, 2);
+    {
+        struct hsnic_tx_cmpl c;
+
+        g_assert_true(qhsnic_tx_cmpl(d, &t, &c));
+        g_assert_cmpuint(le16_to_cpu(c.status), ==, HSNIC_TX_OK);
+        g_assert_cmpuint(le32_to_cpu(c.head), ==, 2);
+    }
+    g_assert_cmpint(peer_recv(p, got, sizeof(got), 1000), ==, len);
+    g_assert_cmpmem(got, len, frame, len);
+    check_tx_works(d, &t, p);
+}
+
+/* ---- (2) Ring sizes and doorbell values ---- */
+
+static void test_ring_config(void *obj, void *data, QGuestAllocator *alloc)
+{
+    static const uint32_t bad_sizes[] = {
+        0, 1, HSNIC_MIN_RING / 2, 12, 100, HSNIC_MAX_RING * 2, UINT32_MAX,
+    };
+    QHsnic *d = obj;
+    Peer *p = data;
+    QHsnicTxq t;
+    QHsnicRxq r;
+    uint64_t qerrs, ge;
+    size_t i;
+
+    qhsnic_txq_init(d, &t, 1, RING);
+    for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
+        qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+        clear_err_evt(d);
+        qhsnic_wr(d, HSNIC_TXQ_REG(1, HSNIC_Q_RING_SIZE), bad_sizes[i]);
+        g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ERROR);
+        expect_queue_error(d, 1, false, HSNIC_ERR_RING_CONFIG, qerrs);
+    }
+    /* a ring address that is not aligned, or wraps */
+    qhsnic_wr(d, HSNIC_TXQ_REG(1, HSNIC_Q_RING_SIZE), RING);
+    qhsnic_wr(d, HSNIC_TXQ_REG(1, HSNIC_Q_DESC_LO), t.desc + 8);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ERROR);
+    expect_queue_error(d, 1, false, HSNIC_ERR_RING_CONFIG, qerrs);
+    qhsnic_wr(d, HSNIC_TXQ_REG(1, HSNIC_Q_DESC_LO), 0xfffffff0);
+    qhsnic_wr(d, HSNIC_TXQ_REG(1, HSNIC_Q_DESC_HI), 0xffffffff);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ERROR);
+    expect_queue_error(d, 1, false, HSNIC_ERR_RING_CONFIG, qerrs);
+
+    /* RX buffer lengths out of range or not a multiple of 64 */
+    qhsnic_rxq_init(d, &r, 1, RING, BUF_LEN, 0);
+    qhsnic_wr(d, HSNIC_RXQ_REG(1, HSNIC_RXQ_BUF_LEN), 100);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ERROR);
+    expect_queue_error(d, 1, true, HSNIC_ERR_RING_CONFIG, qerrs);
+    qhsnic_wr(d, HSNIC_RXQ_REG(1, HSNIC_RXQ_BUF_LEN), BUF_LEN + 1);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ERROR);
+    expect_queue_error(d, 1, true, HSNIC_ERR_RING_CONFIG, qerrs);
+
+    /* a doorbell of a disabled queue: ignored guest error */
+    ge = guest_errors(d);
+    qhsnic_wr(d, HSNIC_DB_TX(1), 1);
+    g_assert_cmpuint(guest_errors(d), ==, ge + 1);
+    g_assert_cmpuint(qhsnic_rd(d, HSNIC_TXQ_REG(1, HSNIC_Q_TAIL)), ==, 0);
+
+    /* a doorbell value == RING_SIZE stops the queue */
+    txq_up(d, &t, 1);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    qhsnic_wr(d, HSNIC_DB_TX(1), RING);
+    expect_queue_error(d, 1, false, HSNIC_ERR_TAIL, qerrs);
+    rxq_up(d, &r, 1, 0);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    qhsnic_wr(d, HSNIC_DB_RX(1), UINT32_MAX);
+    expect_queue_error(d, 1, true, HSNIC_ERR_TAIL, qerrs);
+
+    /* and the queue comes back once re-enabled */
+    txq_up(d, &t, 1);
+    check_tx_works(d, &t, p);
+}
+
+/* ---- (3) A descriptor chain without EOP filling the ring ---- */
+
+static void test_tx_no_eop(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QHsnicTxq t;
+    uint64_t a = guest_alloc(alloc, 64);
+    int i;
+
+    txq_up(d, &t, 0);
+    check_tx_works(d, &t, p);
+    for (i = 0; i < RING - 1; i++) {
+        qhsnic_tx_post(d, &t, a, 64, 0);
+    }
+    tx_expect_error(d, &t, p, HSNIC_TX_ERR_DESC, HSNIC_ERR_DESC);
+    check_tx_works(d, &t, p);
+}
+
+/* ---- (4) Rings and buffers in hsnic's own BAR and MSI-X table ---- */
+
+static uint64_t bar_addr(QHsnic *d, int bar)
+{
+    uint8_t cfg = PCI_BASE_ADDRESS_0 + 4 * bar;
+    uint32_t lo = qpci_config_readl(&d->pci_dev, cfg);
+    uint64_t a = lo & PCI_BASE_ADDRESS_MEM_MASK;
+
+    if ((lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+        PCI_BASE_ADDRESS_MEM_TYPE_64) {
+        a |= (uint64_t)qpci_config_readl(&d->pci_dev, cfg + 4) << 32;
+    }
+    g_assert(a);
+    return a;
+}
+
+static void test_dma_to_self(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QHsnicTxq t;
+    QHsnicRxq r;
+    uint64_t regs = bar_addr(d, HSNIC_BAR_REGS);
+    uint64_t msix = bar_addr(d, HSNIC_BAR_MSIX);
+    uint64_t qerrs;
+    uint32_t msix_before[8], msix_after[8];
+    uint8_t frame[256], got[FRAME_MAX];
+    size_t len;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        msix_before[i] = qtest_readl(qts_of(d), msix + 4 * i);
+    }
+
+    /* TX buffer on the doorbells: the frame is dropped, not looped */
+    txq_up(d, &t, 0);
+    qhsnic_tx_post(d, &t, regs + HSNIC_DB_TX(0), 64, HSNIC_TXD_EOP);
+    tx_expect_error(d, &t, p, HSNIC_TX_ERR_DMA, HSNIC_ERR_DMA);
+
+    /* TX completions into the MSI-X table */
+    qhsnic_txq_init(d, &t, 0, RING);
+    qhsnic_wr(d, HSNIC_TXQ_REG(0, HSNIC_Q_CMPL_LO), (uint32_t)msix);
+    qhsnic_wr(d, HSNIC_TXQ_REG(0, HSNIC_Q_CMPL_HI), msix >> 32);
+    g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ENABLED);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    len = frame_tcp4(frame, 60, 0, 0);
+    qhsnic_tx_post(d, &t, frame_buf(d, frame, len), len, HSNIC_TXD_EOP);
+    qhsnic_tx_ring(d, &t);
+    qhsnic_run(d);
+    expect_queue_error(d, 0, false, HSNIC_ERR_DMA, qerrs);
+    /* the frame itself had gone out before its completion failed */
+    g_assert_cmpint(peer_recv(p, got, sizeof(got), 1000), ==, len);
+    g_assert_cmpmem(got, len, frame, len);
+
+    /* TX descriptor ring on the queue's own registers */
+    qhsnic_txq_init(d, &t, 0, RING);
+    qhsnic_wr(d, HSNIC_TXQ_REG(0, HSNIC_Q_DESC_LO),
+              (uint32_t)(regs + HSNIC_TXQ_REG(0, 0)));
+    qhsnic_wr(d, HSNIC_TXQ_REG(0, HSNIC_Q_DESC_HI),
+              (regs + HSNIC_TXQ_REG(0, 0)) >> 32);
+    g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ENABLED);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    qhsnic_wr(d, HSNIC_DB_TX(0), 1);
+    qhsnic_run(d);
+    expect_queue_error(d, 0, false, HSNIC_ERR_DMA, qerrs);
+
+    /* RX payload buffers on the doorbells, completions into the table */
+    qhsnic_rxq_init(d, &r, 0, RING, BUF_LEN, 0);
+    r.bufs = regs + HSNIC_DB_BASE;
+    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ENABLED);
+    qhsnic_rx_post_all(d, &r);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    len = frame_icmp4(frame, 100);
+    peer_send(p, frame, len);
+    qhsnic_run(d);
+    qhsnic_run(d);
+    expect_queue_error(d, 0, true, HSNIC_ERR_DMA, qerrs);
+
+    qhsnic_rxq_init(d, &r, 0, RING, BUF_LEN, 0);
+    qhsnic_wr(d, HSNIC_RXQ_REG(0, HSNIC_Q_CMPL_LO), (uint32_t)msix);
+    qhsnic_wr(d, HSNIC_RXQ_REG(0, HSNIC_Q_CMPL_HI), msix >> 32);
+    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ENABLED);
+    qhsnic_rx_post_all(d, &r);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    peer_send(p, frame, len);
+    qhsnic_run(d);
+    qhsnic_run(d);
+    expect_queue_error(d, 0, true, HSNIC_ERR_DMA, qerrs);
+
+    /* the MSI-X table was never written by the device */
+    for (i = 0; i < 8; i++) {
+        msix_after[i] = qtest_readl(qts_of(d), msix + 4 * i);
+    }
+    g_assert_cmpmem(msix_before, sizeof(msix_before), msix_after,
+                    sizeof(msix_after));
+    txq_up(d, &t, 0);
+    check_tx_works(d, &t, p);
+    rxq_up(d, &r, 0, 0);
+    check_rx_works(d, &r, p);
+}
+
+/* ---- (5) DMA addresses nothing is mapped at ---- */
+
+static void test_unmapped_dma(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QHsnicTxq t;
+    QHsnicRxq r;
+    uint64_t qerrs;
+    uint8_t frame[256];
+    size_t len = frame_icmp4(frame, 100);
+
+    txq_up(d, &t, 2);
+    qhsnic_tx_post(d, &t, UNMAPPED_ADDR, 64, HSNIC_TXD_EOP);
+    tx_expect_error(d, &t, p, HSNIC_TX_ERR_DMA, HSNIC_ERR_DMA);
+
+    /* descriptor ring */
+    qhsnic_txq_init(d, &t, 2, RING);
+    qhsnic_wr(d, HSNIC_TXQ_REG(2, HSNIC_Q_DESC_HI), UNMAPPED_ADDR >> 32);
+    g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ENABLED);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    qhsnic_wr(d, HSNIC_DB_TX(2), 1);
+    qhsnic_run(d);
+    expect_queue_error(d, 2, false, HSNIC_ERR_DMA, qerrs);
+
+    /* RX payload buffers */
+    qhsnic_rxq_init(d, &r, 0, RING, BUF_LEN, 0);
+    r.bufs = UNMAPPED_ADDR;
+    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ENABLED);
+    qhsnic_rx_post_all(d, &r);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    peer_send(p, frame, len);
+    qhsnic_run(d);
+    qhsnic_run(d);
+    expect_queue_error(d, 0, true, HSNIC_ERR_DMA, qerrs);
+
+    /* RX completion ring */
+    qhsnic_rxq_init(d, &r, 0, RING, BUF_LEN, 0);
+    qhsnic_wr(d, HSNIC_RXQ_REG(0, HSNIC_Q_CMPL_HI), UNMAPPED_ADDR >> 32);
+    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ENABLED);
+    qhsnic_rx_post_all(d, &r);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    peer_send(p, frame, len);
+    qhsnic_run(d);
+    qhsnic_run(d);
+    expect_queue_error(d, 0, true, HSNIC_ERR_DMA, qerrs);
+
+    rxq_up(d, &r, 0, 0);
+    check_rx_works(d, &r, p);
+}
+
+/* ---- (6) Queue, vector, RSS entry and rule queue out of range ---- */
+
+static void test_out_of_range(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    unsigned nq = d->num_qp;
+    QHsnicRxq r;
+    uint64_t ge, noq;
+    uint8_t frame[256];
+    size_t len = frame_tcp4(frame, 100, 0, 0);
+    int i;
+
+    /* registers of queue pairs, vectors and doorbells that do not exist */
+    ge = guest_errors(d);
+    qhsnic_wr(d, HSNIC_TXQ_REG(nq, HSNIC_Q_CTRL), HSNIC_Q_CTRL_ENABLE);
+    qhsnic_wr(d, HSNIC_RXQ_REG(HSNIC_MAX_QP - 1, HSNIC_Q_CTRL),
+              HSNIC_Q_CTRL_ENABLE);
+    qhsnic_wr(d, HSNIC_REG_IRQ_CTRL(HSNIC_VEC_QP(nq)), HSNIC_IRQ_ARM);
+    qhsnic_wr(d, HSNIC_REG_IRQ_CTRL(0), HSNIC_IRQ_ARM);
+    qhsnic_wr(d, HSNIC_DB_TX(nq), 0);
+    qhsnic_wr(d, HSNIC_DB_RX(HSNIC_MAX_QP - 1), 0);
+    g_assert_cmpuint(guest_errors(d), ==, ge + 6);
+    g_assert_cmpuint(qhsnic_rd(d, HSNIC_TXQ_REG(nq, HSNIC_Q_STATUS)), ==, 0);
+
+    rxq_up(d, &r, 0, 0);
+
+    /* RSS: every indirection entry names a queue past the last one */
+    qhsnic_wr(d, HSNIC_RSS(0) + HSNIC_RSS_FIELDS, HSNIC_RSS_FIELDS_ALL);
+    for (i = 0; i < HSNIC_RSS_INDIR_SIZE / 4; i++) {
+        qhsnic_wr(d, HSNIC_RSS(0) + HSNIC_RSS_INDIR(i), 0xc8c8c8c8);
+    }
+    qhsnic_wr(d, HSNIC_RSS(0) + HSNIC_RSS_CTRL, HSNIC_RSS_CTRL_ENABLE);
+    noq = qhsnic_dstat(d, HSNIC_DSTAT_RX_NO_QUEUE);
+    peer_send(p, frame, len);
+    qhsnic_run(d);
+    g_assert_cmpuint(qhsnic_dstat(d, HSNIC_DSTAT_RX_NO_QUEUE), ==, noq + 1);
+    qhsnic_wr(d, HSNIC_RSS(0) + HSNIC_RSS_CTRL, 0);
+
+    /* a rule sending TCP to queue 1000 */
+    qhsnic_wr(d, HSNIC_RULE(5) + HSNIC_RULE_CTRL, 0);
+    qhsnic_wr(d, HSNIC_RULE(5) + HSNIC_RULE_DEST, 1000);
+    qhsnic_wr(d, HSNIC_RULE(5) + HSNIC_RULE_CTRL, HSNIC_RULE_VALID |
+              (HSNIC_ACTION_QUEUE << HSNIC_RULE_ACTION_SHIFT) |
+              (HSNIC_FLOW_TCP4 << HSNIC_RULE_FLOW_SHIFT));
+    noq = qhsnic_dstat(d, HSNIC_DSTAT_RX_NO_QUEUE);
+    peer_send(p, frame, len);
+    qhsnic_run(d);
+    g_assert_cmpuint(qhsnic_dstat(d, HSNIC_DSTAT_RX_NO_QUEUE), ==, noq + 1);
+
+    /* rules the device refuses: RSS context past the last, action 3 */
+    ge = guest_errors(d);
+    qhsnic_wr(d, HSNIC_RULE(6) + HSNIC_RULE_DEST,
+              HSNIC_RSS_CTX_NUM << HSNIC_RULE_CTX_SHIFT);
+    qhsnic_wr(d, HSNIC_RULE(6) + HSNIC_RULE_CTRL, HSNIC_RULE_VALID |
+              (HSNIC_ACTION_RSS << HSNIC_RULE_ACTION_SHIFT) |
+              (HSNIC_FLOW_TCP4 << HSNIC_RULE_FLOW_SHIFT));
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_RULE(6) + HSNIC_RULE_CTRL), ==, 0);
+    qhsnic_wr(d, HSNIC_RULE(7) + HSNIC_RULE_CTRL, HSNIC_RULE_VALID |
+              (3 << HSNIC_RULE_ACTION_SHIFT) |
+              (HSNIC_FLOW_TCP4 << HSNIC_RULE_FLOW_SHIFT));
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_RULE(7) + HSNIC_RULE_CTRL), ==, 0);
+    qhsnic_wr(d, HSNIC_RULE(8) + HSNIC_RULE_CTRL, HSNIC_RULE_VALID |
+              (15 << HSNIC_RULE_FLOW_SHIFT));
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_RULE(8) + HSNIC_RULE_CTRL), ==, 0);
+    g_assert_cmpuint(guest_errors(d), ==, ge + 3);
+
+    /* with the rule gone, the frame lands on queue 0 */
+    qhsnic_wr(d, HSNIC_RULE(5) + HSNIC_RULE_CTRL, 0);
+    check_rx_works(d, &r, p);
+}
+
+/* ---- (7) Header split: headers too long, frames with nothing to split */
+
+static void test_hds_edges(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QHsnicRxq r;
+    struct hsnic_rx_cmpl c;
+    uint8_t frame[2048], got[2048];
+    size_t len;
+    uint32_t flags, reason;
+    uint64_t ovf;
+
+    rxq_up(d, &r, 0, HDR_BUF_LEN);
+
+    /* a normal split for reference */
+    len = frame_tcp4(frame, 1000, 7, 0);
+    peer_send(p, frame, len);
+    g_assert_true(qhsnic_rx_cmpl(d, &r, &c));
+    flags = le32_to_cpu(c.flags);
+    g_assert_cmphex(flags & (HSNIC_RXC_HDR | HSNIC_RXC_SPLIT), ==,
+                    HSNIC_RXC_HDR | HSNIC_RXC_SPLIT);
+    g_assert_cmpuint(le16_to_cpu(c.hdr_len), ==, 54);
+    g_assert_cmpuint(le32_to_cpu(c.pay_len), ==, 1000);
+    qtest_memread(qts_of(d), r.bufs + le16_to_cpu(c.pay_idx) * BUF_LEN, got,
+                  1000);
+    g_assert_cmpmem(got, 1000, frame + 54, 1000);
+
+    /* headers longer than the header buffer: all of it in payload */
+    ovf = qhsnic_rx_qstat(d, 0, HSNIC_RXS_HDR_OVF);
+    len = frame_tcp6_ext(frame, 264, 500);
+    g_assert_cmpuint(len - 500, >, HDR_BUF_LEN);
+    peer_send(p, frame, len);
+    g_assert_true(qhsnic_rx_cmpl(d, &r, &c));
+    flags = le32_to_cpu(c.flags);
+    reason = (le16_to_cpu(c.info) & HSNIC_RXI_HDS_MASK) >>
+             HSNIC_RXI_HDS_SHIFT;
+    g_assert_cmphex(flags & (HSNIC_RXC_HDR | HSNIC_RXC_HDR_OVF |
+                             HSNIC_RXC_SPLIT), ==,
+                    HSNIC_RXC_HDR | HSNIC_RXC_HDR_OVF);
+    g_assert_cmpuint(reason, ==, HSNIC_HDS_HDR_OVF);
+    g_assert_cmpuint(le16_to_cpu(c.hdr_len), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(c.pay_len), ==, len);
+    g_assert_cmpuint(qhsnic_rx_qstat(d, 0, HSNIC_RXS_HDR_OVF), ==, ovf + 1);
+    qtest_memread(qts_of(d), r.bufs + le16_to_cpu(c.pay_idx) * BUF_LEN, got,
+                  len);
+    g_assert_cmpmem(got, len, frame, len);
+
+    /* not TCP or UDP: the first HDR_BUF_LEN bytes in the header buffer */
+    len = frame_icmp4(frame, 600);
+    peer_send(p, frame, len);
+    g_assert_true(qhsnic_rx_cmpl(d, &r, &c));
+    reason = (le16_to_cpu(c.info) & HSNIC_RXI_HDS_MASK) >>
+             HSNIC_RXI_HDS_SHIFT;
+    g_assert_cmpuint(reason, ==, HSNIC_HDS_NO_L4);
+    g_assert_cmpuint(le16_to_cpu(c.hdr_len), ==, HDR_BUF_LEN);
+    g_assert_cmpuint(le32_to_cpu(c.pay_len), ==, len - HDR_BUF_LEN);
+    qtest_memread(qts_of(d), r.hdr_bufs + le16_to_cpu(c.hdr_idx) *
+                  HDR_BUF_LEN, got, HDR_BUF_LEN);
+    g_assert_cmpmem(got, HDR_BUF_LEN, frame, HDR_BUF_LEN);
+
+    /* an IP fragment of TCP: not split either */
+    len = frame_tcp4(frame, 800, 3, 0x2000);    /* more fragments */
+    peer_send(p, frame, len);
+    g_assert_true(qhsnic_rx_cmpl(d, &r, &c));
+    reason = (le16_to_cpu(c.info) & HSNIC_RXI_HDS_MASK) >>
+             HSNIC_RXI_HDS_SHIFT;
+    g_assert_cmpuint(reason, ==, HSNIC_HDS_IP_FRAG);
+    g_assert_cmphex(le32_to_cpu(c.flags) & HSNIC_RXC_SPLIT, ==, 0);
+
+    /* runt frames never reach a queue */
+    {
+        uint64_t runt = qhsnic_dstat(d, HSNIC_DSTAT_RX_RUNT);
+
+        peer_send(p, frame, 10);
+        qhsnic_run(d);
+        g_assert_cmpuint(qhsnic_dstat(d, HSNIC_DSTAT_RX_RUNT), ==, runt + 1);
+    }
+    check_rx_works(d, &r, p);
+}
+
+/* ---- (8) Loopback: every frame sent comes straight back in ---- */
+
+static void test_loopback(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QHsnicTxq t;
+    QHsnicRxq r;
+    struct hsnic_tx_cmpl tc;
+    struct hsnic_rx_cmpl rc;
+    uint8_t frame[BUF_LEN], got[FRAME_MAX];
+    uint64_t a;
+    size_t len;
+    int i, n;
+
+    txq_up(d, &t, 0);
+    rxq_up(d, &r, 0, HDR_BUF_LEN);
+    qhsnic_wr(d, HSNIC_REG_IRQ_CTRL(HSNIC_VEC_QP(0)), HSNIC_IRQ_ARM);
+    for (i = 0; i < 3 * RING; i++) {
+        len = frame_tcp4(frame, 100 + i * 37, i, 0);
+        g_assert_cmpuint(len, <=, sizeof(frame));
+        a = frame_buf(d, frame, len);
+        qhsnic_tx_post(d, &t, a, len, HSNIC_TXD_EOP);
+        qhsnic_tx_ring(d, &t);
+        g_assert_true(qhsnic_tx_cmpl(d, &t, &tc));
+        g_assert_cmpuint(le16_to_cpu(tc.status), ==, HSNIC_TX_OK);
+        n = peer_recv(p, got, sizeof(got), 1000);
+        g_assert_cmpint(n, ==, len);
+        peer_send(p, got, n);
+        g_assert_true(qhsnic_rx_cmpl(d, &r, &rc));
+        g_assert_cmpuint(le16_to_cpu(rc.hdr_len), ==, 54);
+        g_assert_cmpuint(le32_to_cpu(rc.pay_len), ==, len - 54);
+        qtest_memread(qts_of(d), r.bufs + le16_to_cpu(rc.pay_idx) * BUF_LEN,
+                      got, len - 54);
+        g_assert_cmpmem(got, len - 54, frame + 54, len - 54);
+        guest_free(alloc, a);
+        /* post the slots again: the producer index moves past them */
+        g_assert_cmpuint(le16_to_cpu(rc.pay_nbufs), ==, 1);
+        qhsnic_wr(d, HSNIC_DB_RX_HDR(0), le16_to_cpu(rc.hdr_idx));
+        qhsnic_wr(d, HSNIC_DB_RX(0), le16_to_cpu(rc.pay_idx));
+    }
+    g_assert_true(qpci_msix_pending(&d->pci_dev, HSNIC_VEC_QP(0)));
+    g_assert_cmpuint(qhsnic_rx_qstat(d, 0, HSNIC_RXS_PACKETS), ==, 3 * RING);
+}
+
+/* ---- (9) A queue stopped while a frame waits for its buffers ---- */
+
+static void test_stop_while_waiting(void *obj, void *data,
+                                    QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QHsnicRxq r;
+    struct hsnic_rx_cmpl c;
+    uint8_t frame[256], pattern[BUF_LEN], got[BUF_LEN];
+    size_t len = frame_icmp4(frame, 100);
+    uint64_t down;
+
+    qhsnic_rxq_init(d, &r, 0, RING, BUF_LEN, 0);
+    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ENABLED);
+    memset(pattern, 0xa5, sizeof(pattern));
+    qtest_memwrite(qts_of(d), r.bufs, pattern, sizeof(pattern));
+
+    /* no buffers posted: the frame waits */
+    peer_send(p, frame, len);
+    qhsnic_run(d);
+    g_assert_cmpuint(qhsnic_rx_qstat(d, 0, HSNIC_RXS_WAIT_BUF), >=, 1);
+    down = qhsnic_rx_qstat(d, 0, HSNIC_RXS_DROP_DOWN);
+    qhsnic_queue_disable(d, 0, true);
+    qhsnic_run(d);
+    g_assert_cmpuint(qhsnic_rx_qstat(d, 0, HSNIC_RXS_DROP_DOWN), ==,
+                     down + 1);
+
+    /* re-enabled: the old frame is gone, the buffers untouched */
+    qhsnic_rxq_init(d, &r, 0, RING, BUF_LEN, 0);
+    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ENABLED);
+    qtest_memwrite(qts_of(d), r.bufs, pattern, sizeof(pattern));
+    qhsnic_rx_post_all(d, &r);
+    qhsnic_run(d);
+    qtest_memread(qts_of(d), r.bufs, got, sizeof(got));
+    g_assert_cmpmem(got, sizeof(got), pattern, sizeof(pattern));
+    frame[40] = 0x77;
+    peer_send(p, frame, len);
+    g_assert_true(qhsnic_rx_cmpl(d, &r, &c));
+    g_assert_cmpuint(le16_to_cpu(c.pay_idx), ==, 0);
+    qtest_memread(qts_of(d), r.bufs, got, len);
+    g_assert_cmpmem(got, len, frame, len);
+}
+
+/* ---- (10) Reset with traffic in flight ---- */
+
+static void test_reset_in_flight(void *obj, void *data,
+                                 QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QHsnicTxq t;
+    QHsnicRxq r;
+    uint8_t frame[256], pattern[BUF_LEN], got[BUF_LEN];
+    size_t len = frame_icmp4(frame, 100);
+    struct hsnic_rx_cmpl zero = { 0 }, c;
+    int i;
+
+    txq_up(d, &t, 0);
+    rxq_up(d, &r, 0, 0);
+    check_rx_works(d, &r, p);
+    /* frames posted, not yet rung; and a ring of RX buffers */
+    for (i = 0; i < RING - 1; i++) {
+        qhsnic_tx_post(d, &t, frame_buf(d, frame, len), len, HSNIC_TXD_EOP);
+    }
+    qhsnic_wr(d, HSNIC_REG_DEV_CTRL, HSNIC_DEV_CTRL_RESET);
+    qhsnic_tx_ring(d, &t);      /* ignored: the queue is gone */
+
+    g_assert_cmpuint(qhsnic_rd(d, HSNIC_REG_DEV_CTRL), ==, 0);
+    g_assert_cmpuint(qhsnic_rd(d, HSNIC_TXQ_REG(0, HSNIC_Q_STATUS)), ==, 0);
+    g_assert_cmpuint(qhsnic_rd(d, HSNIC_RXQ_REG(0, HSNIC_Q_STATUS)), ==, 0);
+    g_assert_cmpuint(qhsnic_rx_qstat(d, 0, HSNIC_RXS_PACKETS), ==, 0);
+    g_assert_cmpuint(qhsnic_rd(d, HSNIC_RXQ_REG(0, HSNIC_Q_DESC_LO)), ==, 0);
+
+    /* no DMA into the old rings or buffers after the reset */
+    memset(pattern, 0x5a, sizeof(pattern));
+    qtest_memwrite(qts_of(d), r.bufs + BUF_LEN, pattern, sizeof(pattern));
+    qhsnic_wr(d, HSNIC_REG_RX_MODE, HSNIC_RX_MODE_PROMISC);
+    qhsnic_wr(d, HSNIC_REG_DEV_CTRL, HSNIC_DEV_CTRL_ENABLE);
+    peer_send(p, frame, len);
+    qhsnic_run(d);
+    g_assert_cmpint(peer_recv(p, got, sizeof(got), 100), ==, -1);
+    qtest_memread(qts_of(d), r.bufs + BUF_LEN, got, sizeof(got));
+    g_assert_cmpmem(got, sizeof(got), pattern, sizeof(pattern));
+    qtest_memread(qts_of(d), r.cmpl + sizeof(c), &c, sizeof(c));
+    g_assert_cmpmem(&c, sizeof(c), &zero, sizeof(zero));
+    g_assert_cmpuint(qhsnic_rx_qstat(d, 0, HSNIC_RXS_DROP_DOWN), ==, 1);
+
+    /* and everything works again once set up */
+    txq_up(d, &t, 0);
+    check_tx_works(d, &t, p);
+    rxq_up(d, &r, 0, 0);
+    check_rx_works(d, &r, p);
+}
+
+/* ---- Doorbell records: indexes from guest memory ---- */
+
+static void test_db_records(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    uint64_t rec = guest_alloc(alloc, d->num_qp * sizeof(struct hsnic_db_rec));
+    struct hsnic_db_rec zero = { 0 };
+    uint8_t frame[128], got[FRAME_MAX];
+    size_t len = frame_tcp4(frame, 60, 9, 0);
+    uint64_t qerrs, ge;
+    struct hsnic_tx_cmpl c;
+    QHsnicTxq t;
+    uint32_t tail;
+    unsigned q;
+
+    for (q = 0; q < d->num_qp; q++) {
+        qtest_memwrite(qts_of(d), rec + q * sizeof(zero), &zero,
+                       sizeof(zero));
+    }
+    qhsnic_wr(d, HSNIC_REG_DB_REC_LO, (uint32_t)rec);
+    qhsnic_wr(d, HSNIC_REG_DB_REC_HI, rec >> 32);
+    qhsnic_wr(d, HSNIC_REG_DEV_CTRL, HSNIC_DEV_CTRL_ENABLE |
+              HSNIC_DEV_CTRL_DB_REC);
+
+    /* a notification of a disabled queue: a guest error, later */
+    ge = guest_errors(d);
+    qhsnic_wr(d, HSNIC_DB_TX(3), 5);
+    qhsnic_wr(d, HSNIC_DB_RX_HDR(3), 5);
+    qhsnic_run(d);
+    g_assert_cmpuint(guest_errors(d), ==, ge + 2);
+
+    /* the value written is ignored, the record's is used */
+    txq_up(d, &t, 3);
+    qhsnic_tx_post(d, &t, frame_buf(d, frame, len), len, HSNIC_TXD_EOP);
+    tail = cpu_to_le32(t.tail);
+    qtest_memwrite(qts_of(d), rec + 3 * sizeof(zero), &tail, sizeof(tail));
+    qhsnic_wr(d, HSNIC_DB_TX(3), 0xdead);
+    g_assert_true(qhsnic_tx_cmpl(d, &t, &c));
+    g_assert_cmpuint(le16_to_cpu(c.status), ==, HSNIC_TX_OK);
+    g_assert_cmpint(peer_recv(p, got, sizeof(got), 1000), ==, len);
+    g_assert_cmpmem(got, len, frame, len);
+
+    /* a record index out of range stops the queue */
+    tail = cpu_to_le32(RING);
+    qtest_memwrite(qts_of(d), rec + 3 * sizeof(zero), &tail, sizeof(tail));
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    qhsnic_wr(d, HSNIC_DB_TX(3), 0);
+    qhsnic_run(d);
+    expect_queue_error(d, 3, false, HSNIC_ERR_TAIL, qerrs);
+
+    /* records in unmapped memory: the next queue to look stops (DMA) */
+    qhsnic_wr(d, HSNIC_REG_DB_REC_HI, UNMAPPED_ADDR >> 32);
+    txq_up(d, &t, 3);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    qhsnic_wr(d, HSNIC_DB_TX(3), 0);
+    qhsnic_run(d);
+    expect_queue_error(d, 3, false, HSNIC_ERR_DMA, qerrs);
+}
+
+/* ---- Hot-unplug of a device with its queues running ---- */
+
+static void test_unplug_busy(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QTestState *qts = qts_of(d);
+    QHsnic hp = { .alloc = alloc };
+    QPCIDevice *dev;
+    QHsnicTxq t;
+    QHsnicRxq r;
+    uint8_t frame[256];
+    size_t len = frame_icmp4(frame, 100);
+    int i;
+
+    if (d->pci_dev.bus->not_hotpluggable) {
+        g_test_skip("pci bus does not support hotplug");
+        return;
+    }
+    /* a second hsnic, its queues running with frames in flight */
+    qtest_qmp_device_add(qts, "hsnic", "hsnic_hp",
+                         "{'addr': '0x06', 'netdev': 'hs1'}");
+    dev = qpci_device_find(d->pci_dev.bus, QPCI_DEVFN(6, 0));
+    g_assert(dev);
+    hp.pci_dev = *dev;
+    g_free(dev);
+    qpci_device_enable(&hp.pci_dev);
+    hp.bar = qpci_iomap(&hp.pci_dev, HSNIC_BAR_REGS, NULL);
+    g_assert_cmphex(qhsnic_rd(&hp, HSNIC_REG_MAGIC), ==, HSNIC_MAGIC);
+    qhsnic_wr(&hp, HSNIC_REG_DEV_CTRL, HSNIC_DEV_CTRL_ENABLE);
+    txq_up(&hp, &t, 0);
+    rxq_up(&hp, &r, 0, HDR_BUF_LEN);
+    check_tx_works_hub(&hp, &t);
+    for (i = 0; i < RING - 1; i++) {
+        qhsnic_tx_post(&hp, &t, frame_buf(&hp, frame, len), len,
+                       HSNIC_TXD_EOP);
+    }
+    qhsnic_tx_ring(&hp, &t);
+
+    /* unplugged before its bottom halves ran */
+    qpci_unplug_acpi_device_test(qts, "hsnic_hp", 0x06);
+    qhsnic_run(d);
+
+    /* the first one still works */
+    txq_up(d, &t, 1);
+    check_tx_works(d, &t, p);
+}
+
+/* ---- (11) Migration streams with fields out of range ---- */
+
+#define MIG_MARKER      0x00007e57a1f00000ULL   /* a queue's DESC address */
+
+/* Wait for the migration to end; returns its final status. */
+static char *migration_wait(QTestState *qts)
+{
+    int i;
+
+    for (i = 0; i < 600; i++) {
+        QDict *r = qtest_qmp_assert_success_ref(qts,
+                                                "{'execute': 'query-migrate'}");
+        const char *st = qdict_get_try_str(r, "status");
+        char *ret = NULL;
+
+        if (st && (!strcmp(st, "completed") || !strcmp(st, "failed"))) {
+            ret = g_strdup(st);
+        }
+        qobject_unref(r);
+        if (ret) {
+            return ret;
+        }
+        g_usleep(50 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+/* Load @path into a fresh QEMU; returns whether the load succeeded. */
+static bool migration_load(const char *path, const char *dev_opts)
+{
+    QTestState *dst = qtest_initf("-M pc -device hsnic,%s "
+                                  "-netdev hubport,hubid=0,id=hs0 "
+                                  "-incoming defer", dev_opts);
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    g_autofree char *st = NULL;
+
+    qtest_qmp_assert_success(dst, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s, "
+                             "'exit-on-error': false}}", uri);
+    st = migration_wait(dst);
+    /* QEMU is still there and answers */
+    qtest_qmp_assert_success(dst, "{'execute': 'query-status'}");
+    qtest_quit(dst);
+    return !strcmp(st, "completed");
+}
+
+static void test_migration_bad(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    QTestState *qts = qts_of(d);
+    g_autofree char *path = g_strdup_printf("%s/hsnic-mig-XXXXXX",
+                                            g_get_tmp_dir());
+    g_autofree char *uri = NULL, *st = NULL;
+    g_autofree uint8_t *buf = NULL;
+    static const struct {
+        unsigned off;           /* from the marker (desc_addr) */
+        uint32_t val;
+        const char *what;
+    } bad[] = {
+        { 36, RING, "HEAD == RING_SIZE" },
+        { 44, 0x8000, "CMPL_IDX past the ring" },
+        { 24, 12, "RING_SIZE not a power of two" },
+        { 32, 0xff, "STATUS with undefined bits" },
+        { 48, 0x10000, "HDR_HEAD past the ring" },
+    };
+    uint8_t marker[8];
+    gsize len;
+    size_t i, at = 0;
+    int fd = g_mkstemp(path);
+    const char *dev_opts = "netdev=hs0,queue-pairs=4,max-ring=256";
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    /* RX queue 2 enabled with header split, its rings at MIG_MARKER */
+    qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_Q_DESC_LO), (uint32_t)MIG_MARKER);
+    qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_Q_DESC_HI), MIG_MARKER >> 32);
+    qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_Q_CMPL_HI), 1);
+    qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_RXQ_HDR_HI), 2);
+    qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_Q_RING_SIZE), RING);
+    qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_RXQ_BUF_LEN), BUF_LEN);
+    qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_RXQ_HDR_BUF_LEN), HDR_BUF_LEN);
+    qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_Q_CTRL), HSNIC_Q_CTRL_ENABLE |
+              HSNIC_RXQ_CTRL_HDS);
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_RXQ_REG(2, HSNIC_Q_STATUS)), ==,
+                    HSNIC_Q_STATUS_ENABLED);
+
+    uri = g_strdup_printf("file:%s", path);
+    qtest_qmp_assert_success(qts, "{'execute': 'migrate', "
+                             "'arguments': {'uri': %s}}", uri);
+    st = migration_wait(qts);
+    g_assert_cmpstr(st, ==, "completed");
+    g_assert_true(g_file_get_contents(path, (char **)&buf, &len, NULL));
+
+    /* the queue's state in the stream: vmstate fields are big endian */
+    stq_be_p(marker, MIG_MARKER);
+    for (i = 0; i + sizeof(marker) <= len; i++) {
+        if (!memcmp(buf + i, marker, sizeof(marker))) {
+            g_assert_cmpuint(at, ==, 0);        /* exactly once */
+            at = i;
+        }
+    }
+    g_assert_cmpuint(at, !=, 0);
+    g_assert_cmpuint(ldl_be_p(buf + at + 24), ==, RING);
+
+    /* the stream as saved loads */
+    g_assert_true(migration_load(path, dev_opts));
+
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        uint32_t old = ldl_be_p(buf + at + bad[i].off);
+
+        g_test_message("stream with %s", bad[i].what);
+        stl_be_p(buf + at + bad[i].off, bad[i].val);
+        g_assert_true(g_file_set_contents(path, (char *)buf, len, NULL));
+        g_assert_false(migration_load(path, dev_opts));
+        stl_be_p(buf + at + bad[i].off, old);
+    }
+    /* and with another number of queue pairs */
+    g_assert_true(g_file_set_contents(path, (char *)buf, len, NULL));
+    g_assert_false(migration_load(path,
+                                  "netdev=hs0,queue-pairs=2,max-ring=256"));
+    unlink(path);
+}
+
+static void peer_destroy(void *data)
+{
+    Peer *p = data;
+
+    close(p->fd[0]);
+    qos_invalidate_command_line();
+    close(p->fd[1]);
+    g_free(p);
+}
+
+static void *peer_init(GString *cmd_line, void *arg)
+{
+    Peer *p = g_new0(Peer, 1);
+    int ret = socketpair(PF_UNIX, SOCK_STREAM, 0, p->fd);
+
+    g_assert_cmpint(ret, !=, -1);
+    g_string_append_printf(cmd_line, " -netdev socket,fd=%d,id=hs0 "
+                           "-netdev hubport,hubid=1,id=hs1 ", p->fd[1]);
+    g_test_queue_destroy(peer_destroy, p);
+    return p;
+}
+
+static void register_hsnic_test(void)
+{
+    QOSGraphTestOptions opts = { .before = peer_init };
+
+    qos_add_test("tx-lengths", "hsnic", test_tx_lengths, &opts);
+    qos_add_test("ring-config", "hsnic", test_ring_config, &opts);
+    qos_add_test("tx-no-eop", "hsnic", test_tx_no_eop, &opts);
+    qos_add_test("dma-to-self", "hsnic", test_dma_to_self, &opts);
+    qos_add_test("unmapped-dma", "hsnic", test_unmapped_dma, &opts);
+    qos_add_test("out-of-range", "hsnic", test_out_of_range, &opts);
+    qos_add_test("hds-edges", "hsnic", test_hds_edges, &opts);
+    qos_add_test("loopback", "hsnic", test_loopback, &opts);
+    qos_add_test("stop-while-waiting", "hsnic", test_stop_while_waiting,
+                 &opts);
+    qos_add_test("reset-in-flight", "hsnic", test_reset_in_flight, &opts);
+    qos_add_test("db-records", "hsnic", test_db_records, &opts);
+    qos_add_test("unplug-busy", "hsnic", test_unplug_busy, &opts);
+    qos_add_test("migration-bad-fields", "hsnic", test_migration_bad, &opts);
+}
+
+libqos_init(register_hsnic_test);
