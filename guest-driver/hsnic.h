@@ -336,6 +336,7 @@ struct hsnic_priv {
 
 	struct work_struct reset_task;
 	u64 resets;
+	atomic64_t faults;		/* invalid completions seen */
 
 	struct mutex link_lock;	/* serialises carrier updates */
 

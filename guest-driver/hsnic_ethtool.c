@@ -251,6 +251,7 @@ static int hsnic_set_coalesce(struct net_device *netdev,
 
 static const char hsnic_dev_stat_names[][ETH_GSTRING_LEN] = {
 	"resets",
+	"faults",
 };
 
 static const char hsnic_dstat_names[HSNIC_DSTAT_NUM][ETH_GSTRING_LEN] = {
@@ -363,6 +364,7 @@ static void hsnic_get_ethtool_stats(struct net_device *netdev,
 	unsigned int q, i;
 
 	*data++ = priv->resets;
+	*data++ = atomic64_read(&priv->faults);
 	for (i = 0; i < HSNIC_DSTAT_NUM; i++)
 		*data++ = hsnic_dev_hw_stat(priv, i);
 

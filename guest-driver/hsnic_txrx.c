@@ -36,6 +36,7 @@ static __printf(2, 3) void hsnic_qp_fault(struct hsnic_qp *qp,
 	va_list args;
 
 	if (!qp->faulted) {
+		atomic64_inc(&priv->faults);
 		va_start(args, fmt);
 		vaf.fmt = fmt;
 		vaf.va = &args;

@@ -333,3 +333,73 @@ def checkpatch():
     res = subprocess.run([os.path.join(lab.TOP, "scripts/check-style.sh")],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+# Device faults (the x-fault-* properties, docs/reliability.md) injected
+# into the receiving hsnic during a verified transfer: the driver must
+# notice each, count it and recover (reset), and not one byte may arrive
+# corrupted. (property, count, how the driver notices: "fault" = an
+# invalid completion, "reset" = a reset for another reason, "wait" = it
+# simply waits; restart: the fault needs a queue stop to show.)
+FAULT_MIB = int(os.environ.get("HSNIC_FAULT_MIB", "32"))
+FAULTS = (
+    ("x-fault-corrupt-cmpl", 1, "fault", False),
+    ("x-fault-dup-cmpl", 1, "fault", False),
+    ("x-fault-drop-cmpl", 8, "fault", False),
+    ("x-fault-fail-dma", 1, "reset", False),
+    ("x-fault-stop-delay", 3, "wait", True),
+    ("x-fault-stop-delay", 1000000, "reset", True),
+)
+
+
+def fault_case(env, prop, count, notice, restart):
+    (svm, spfx, _), (rvm, rpfx, rn) = env.ends
+    dev = env.dev(1)
+    qom = "/machine/peripheral/nic0"
+    _, out = svm.run("head -c %dM /dev/urandom > /tmp/blob && "
+                     "sha256sum /tmp/blob" % FAULT_MIB, timeout=300,
+                     check=True)
+    want = out.split()[0]
+    before = ethtool_stats(rvm, rpfx, dev)
+    injected = rvm.qmp.cmd("qom-get", path=qom, property="x-fault-injected")
+    rcid = rvm.start_bg("%ssocat -u TCP-LISTEN:5001,bind=%s,reuseaddr - "
+                        "| sha256sum" % (rpfx, ip(rn)), timeout=600)
+    rvm.run("for i in $(seq 100); do %sss -ltn | grep -q ':5001 ' && exit 0;"
+            " sleep 0.2; done; exit 1" % rpfx, timeout=60, check=True)
+    scid = svm.start_bg("%ssocat -u FILE:/tmp/blob TCP:%s:5001"
+                        % (spfx, ip(rn)), timeout=600)
+    time.sleep(1)
+    rvm.qmp.cmd("qom-set", path=qom, property=prop, value=count)
+    if restart:
+        rvm.run("d=$(readlink -f /sys/class/net/%s/device); "
+                "echo 0 > /sys/kernel/debug/hsnic/${d##*/}/restart_rx_queue"
+                % dev, timeout=60)
+    rc, sent = svm.wait_bg(scid, timeout=600)
+    assert rc == 0, "sender failed: %s" % sent
+    rc, got = rvm.wait_bg(rcid, timeout=600)
+    assert rc == 0, "receiver failed: %s" % got
+    assert got.split()[0] == want, "corrupted: sent %s got %s" % (want, got)
+    assert wait_carrier(rvm, rpfx, dev, "1"), "link did not come back"
+    after = ethtool_stats(rvm, rpfx, dev)
+    done = rvm.qmp.cmd("qom-get", path=qom, property="x-fault-injected")
+    resets = after["resets"] - before["resets"]
+    faults = after["faults"] - before["faults"]
+    print("    %s=%d: %d injected; driver: %d invalid completions, "
+          "%d resets; %d MiB intact" % (prop, count, done - injected,
+                                        faults, resets, FAULT_MIB))
+    assert done > injected, "no fault was injected"
+    if notice == "fault":
+        assert faults >= 1 and resets >= 1, (faults, resets)
+    elif notice == "reset":
+        assert resets >= 1, "the driver did not reset"
+    else:
+        # stop-delay stays set (it applies to every stop): all N lies told
+        assert done - injected == count and resets == 0, (done, resets)
+    rvm.qmp.cmd("qom-set", path=qom, property=prop, value=0)
+    check_ping(env)
+
+
+_faults = group("hsnic-faults", setup("pair", "hsnic"), teardown)
+for _f in FAULTS:
+    test(_faults, "%s-%d" % (_f[0][8:], _f[1]))(
+        lambda env, f=_f: fault_case(env, *f))

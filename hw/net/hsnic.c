@@ -221,6 +221,22 @@ typedef struct HsnicTxBhArg {
     unsigned q;
 } HsnicTxBhArg;
 
+/*
+ * Device faults a test can inject at run time (qom-set on the x-fault-*
+ * properties): each counter says how many more times the fault happens.
+ * They let the lab check that the driver notices a misbehaving device
+ * and recovers. Not migrated.
+ */
+typedef struct HsnicFaults {
+    uint32_t drop_cmpl;     /* next completions are not written at all */
+    uint32_t dup_cmpl;      /* ... are written twice (two slots) */
+    uint32_t corrupt_cmpl;  /* ... have their index field corrupted */
+    uint32_t fail_dma;      /* ... fail as DMA errors (queue stops) */
+    uint32_t stop_delay;    /* STATUS reads after a stop that lie */
+    uint32_t stop_lie;      /* left for the queue being stopped */
+    uint64_t injected;      /* faults injected so far */
+} HsnicFaults;
+
 /* The eventfd behind one doorbell (ioeventfd, with doorbell records). */
 typedef struct HsnicDbNotifier {
     EventNotifier e;
@@ -277,6 +293,7 @@ struct HsnicState {
     QEMUBH *rsc_bh;         /* delivers open aggregates after a batch */
     VMChangeStateEntry *vmstate_change;
     HsnicRsc rsc[HSNIC_MAX_QP];
+    HsnicFaults fault;      /* x-fault-* properties (tests only) */
     bool tx_busy;
     unsigned tx_q;          /* queue being sent, for the send callback */
     size_t tso_left;        /* TSO payload bytes not yet sent */
@@ -657,6 +674,19 @@ static bool hsnic_read_desc(HsnicState *s, unsigned q, bool rx,
     return true;
 }
 
+/* Consume one injected fault of the kind @left counts, if any is left. */
+static bool hsnic_fault(HsnicState *s, uint32_t *left, unsigned q, bool rx,
+                        const char *what)
+{
+    if (likely(!*left)) {
+        return false;
+    }
+    (*left)--;
+    s->fault.injected++;
+    trace_hsnic_fault(q, hsnic_dir(rx), what);
+    return true;
+}
+
 /*
  * Write the completion @entry of @size bytes, whose GEN bit is bit 0 of
  * its first byte. The entry is first written with the stale GEN value,
@@ -673,10 +703,19 @@ static bool hsnic_write_cmpl(HsnicState *s, unsigned q, bool rx,
     uint8_t gen_byte;
 
     memcpy(buf, entry, size);
+    if (hsnic_fault(s, &s->fault.drop_cmpl, q, rx, "completion dropped")) {
+        return true;
+    }
+    if (hsnic_fault(s, &s->fault.corrupt_cmpl, q, rx,
+                    "completion index corrupted")) {
+        /* bit 31 of the TX head, bit 15 of the RX header length */
+        buf[7] ^= 0x80;
+    }
     gen_byte = (buf[0] & ~HSNIC_CMPL_GEN) | (r->gen ? HSNIC_CMPL_GEN : 0);
     buf[0] = (buf[0] & ~HSNIC_CMPL_GEN) | (r->gen ? 0 : HSNIC_CMPL_GEN);
 
-    if (pci_dma_write(d, addr, buf, size) ||
+    if (hsnic_fault(s, &s->fault.fail_dma, q, rx, "completion DMA failed") ||
+        pci_dma_write(d, addr, buf, size) ||
         pci_dma_write(d, addr, &gen_byte, 1)) {
         trace_hsnic_err_ring_dma(q, hsnic_dir(rx), "completion write", addr);
         hsnic_queue_error(s, q, rx, HSNIC_ERR_DMA);
@@ -685,6 +724,9 @@ static bool hsnic_write_cmpl(HsnicState *s, unsigned q, bool rx,
     r->cmpl_idx = hsnic_ring_next(r, r->cmpl_idx);
     if (r->cmpl_idx == 0) {
         r->gen = !r->gen;
+    }
+    if (hsnic_fault(s, &s->fault.dup_cmpl, q, rx, "completion duplicated")) {
+        return hsnic_write_cmpl(s, q, rx, entry, size);
     }
     return true;
 }
@@ -2283,6 +2325,10 @@ static bool hsnic_queue_read(HsnicState *s, unsigned q, bool rx, hwaddr reg,
         return true;
     case HSNIC_Q_STATUS:
         *val = r->status;
+        if (!hsnic_queue_active(r) &&
+            hsnic_fault(s, &s->fault.stop_lie, q, rx, "stop not acked yet")) {
+            *val |= HSNIC_Q_STATUS_ENABLED;
+        }
         return true;
     case HSNIC_Q_HEAD:
         *val = r->head;
@@ -2397,6 +2443,7 @@ static bool hsnic_queue_write(HsnicState *s, unsigned q, bool rx, hwaddr reg,
         if (!(val & HSNIC_Q_CTRL_ENABLE)) {
             if (hsnic_queue_active(r) || (r->ctrl & HSNIC_Q_CTRL_ENABLE)) {
                 hsnic_queue_disable(s, q, rx);
+                s->fault.stop_lie = s->fault.stop_delay;
             }
             r->ctrl = val & ctrl_bits;
             r->status &= ~HSNIC_Q_STATUS_ERROR;
@@ -3351,10 +3398,40 @@ static void hsnic_instance_finalize(Object *obj)
     }
 }
 
+static const struct {
+    const char *name;
+    size_t offset;
+    const char *desc;
+} hsnic_fault_props[] = {
+    { "x-fault-drop-cmpl", offsetof(HsnicFaults, drop_cmpl),
+      "Fault injection: drop the next N completions" },
+    { "x-fault-dup-cmpl", offsetof(HsnicFaults, dup_cmpl),
+      "Fault injection: write the next N completions twice" },
+    { "x-fault-corrupt-cmpl", offsetof(HsnicFaults, corrupt_cmpl),
+      "Fault injection: corrupt the index of the next N completions" },
+    { "x-fault-fail-dma", offsetof(HsnicFaults, fail_dma),
+      "Fault injection: fail the next N completion writes (DMA error)" },
+    { "x-fault-stop-delay", offsetof(HsnicFaults, stop_delay),
+      "Fault injection: a stopped queue reads as enabled N more times" },
+};
+
 static void hsnic_instance_init(Object *obj)
 {
     HsnicState *s = HSNIC(obj);
     unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(hsnic_fault_props); i++) {
+        object_property_add_uint32_ptr(obj, hsnic_fault_props[i].name,
+                                       (uint32_t *)((char *)&s->fault +
+                                       hsnic_fault_props[i].offset),
+                                       OBJ_PROP_FLAG_READWRITE);
+        object_property_set_description(obj, hsnic_fault_props[i].name,
+                                        hsnic_fault_props[i].desc);
+    }
+    object_property_add_uint64_ptr(obj, "x-fault-injected",
+                                   &s->fault.injected, OBJ_PROP_FLAG_READ);
+    object_property_set_description(obj, "x-fault-injected",
+                                    "Read-only counter: faults injected");
 
     for (i = 0; i < ARRAY_SIZE(hsnic_stat_props); i++) {
         object_property_add_uint64_ptr(obj, hsnic_stat_props[i].name,
