@@ -403,3 +403,52 @@ _faults = group("hsnic-faults", setup("pair", "hsnic"), teardown)
 for _f in FAULTS:
     test(_faults, "%s-%d" % (_f[0][8:], _f[1]))(
         lambda env, f=_f: fault_case(env, *f))
+
+
+# 100 device resets (debugfs reset: the driver's whole reset path, device
+# reset included) on the receiving hsnic while sha256-verified transfers
+# run back to back: every round must arrive intact.
+RESETS = int(os.environ.get("HSNIC_RESETS", "100"))
+
+
+def resets_under_traffic(env):
+    (svm, spfx, _), (rvm, rpfx, rn) = env.ends
+    dev = env.dev(1)
+    before = ethtool_stats(rvm, rpfx, dev)
+    svm.run("head -c 16M /dev/urandom > /tmp/blob", check=True)
+    want = svm.run("sha256sum /tmp/blob", check=True)[1].split()[0]
+    rcid = rvm.start_bg(
+        "d=$(readlink -f /sys/class/net/%s/device); "
+        "f=/sys/kernel/debug/hsnic/${d##*/}/reset; n=0; "
+        "while [ $n -lt %d ]; do echo 1 > $f || exit 1; n=$((n + 1)); "
+        "sleep 0.3; done; echo $n resets" % (dev, RESETS), timeout=1800)
+    rounds = 0
+    while True:
+        lcid = rvm.start_bg("%ssocat -u TCP-LISTEN:5001,bind=%s,reuseaddr - "
+                            "| sha256sum" % (rpfx, ip(rn)), timeout=900)
+        rvm.run("for i in $(seq 100); do %sss -ltn | grep -q ':5001 ' && "
+                "exit 0; sleep 0.2; done; exit 1" % rpfx, timeout=60,
+                check=True)
+        # TCP carries the data across the resets; a connect that lands
+        # while the link is down is retried.
+        svm.run("for i in $(seq 50); do %ssocat -u FILE:/tmp/blob "
+                "TCP:%s:5001,retry=20,interval=0.5 && exit 0; sleep 1; "
+                "done; exit 1" % (spfx, ip(rn)), timeout=900, check=True)
+        rc, got = rvm.wait_bg(lcid, timeout=900)
+        assert rc == 0 and got.split()[0] == want, \
+            "round %d corrupted or failed: %s" % (rounds, got)
+        rounds += 1
+        if rvm.poll_bg(rcid) is not None:
+            break
+    rc, out = rvm.wait_bg(rcid, timeout=60)
+    assert rc == 0, out
+    assert wait_carrier(rvm, rpfx, dev, "1"), "link did not come back"
+    after = ethtool_stats(rvm, rpfx, dev)
+    assert after["resets"] - before["resets"] >= RESETS, (before, after)
+    print("    %s; %d rounds of 16 MiB, all intact" % (out.strip(), rounds))
+    check_ping(env)
+
+
+_stress = group("hsnic-stress", setup("pair", "hsnic"), teardown,
+                tier="slow")
+test(_stress, "reset-x%d-under-traffic" % RESETS)(resets_under_traffic)
