@@ -21,6 +21,7 @@
 #include "libqos/qgraph.h"
 #include "libqos/pci.h"
 #include "libqos/hsnic.h"
+#include "libqos/pci-pc.h"
 #include "qobject/qdict.h"
 
 #define RING            16
@@ -1141,6 +1142,119 @@ static void test_migration_bad(void *obj, void *data, QGuestAllocator *alloc)
     unlink(path);
 }
 
+/*
+ * ---- Migration of a busy device between two QEMU processes ----
+ *
+ * The source has sent and received frames (indexes and generations are
+ * somewhere in the rings, an RX frame's buffers are posted, a vector is
+ * armed); the destination must carry on exactly there: the next TX
+ * frame posted goes out intact with its completion in the next slot,
+ * the next received frame lands in the next buffer.
+ */
+static void test_migration_busy(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QTestState *qts = qts_of(d);
+    g_autofree char *path = g_strdup_printf("%s/hsnic-mig-XXXXXX",
+                                            g_get_tmp_dir());
+    g_autofree char *uri = NULL, *st = NULL;
+    uint8_t frame[256], got[FRAME_MAX];
+    size_t len = frame_tcp4(frame, 100, 0x33, 0);
+    uint64_t next_tx = frame_buf(d, frame, len);
+    QHsnic dst_dev = { .alloc = alloc };
+    QHsnicTxq t;
+    QHsnicRxq r;
+    QPCIBus *bus;
+    QPCIDevice *dev;
+    QTestState *dst;
+    Peer dp;
+    int i, n, fd = g_mkstemp(path);
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    txq_up(d, &t, 1);
+    rxq_up(d, &r, 1, 0);
+    /* steer everything to queue pair 1 */
+    qhsnic_wr(d, HSNIC_RULE(0) + HSNIC_RULE_DEST, 1);
+    qhsnic_wr(d, HSNIC_RULE(0) + HSNIC_RULE_CTRL, HSNIC_RULE_VALID |
+              (HSNIC_ACTION_QUEUE << HSNIC_RULE_ACTION_SHIFT) |
+              (HSNIC_FLOW_IP4 << HSNIC_RULE_FLOW_SHIFT));
+    for (i = 0; i < RING + 5; i++) {
+        check_tx_works(d, &t, p);
+    }
+    for (i = 0; i < 5; i++) {
+        check_rx_works(d, &r, p);
+    }
+    qhsnic_wr(d, HSNIC_REG_IRQ_CTRL(HSNIC_VEC_QP(1)), HSNIC_IRQ_ARM);
+
+    uri = g_strdup_printf("file:%s", path);
+    qtest_qmp_assert_success(qts, "{'execute': 'migrate', "
+                             "'arguments': {'uri': %s}}", uri);
+    st = migration_wait(qts);
+    g_assert_cmpstr(st, ==, "completed");
+
+    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, dp.fd), ==, 0);
+    dst = qtest_initf("-M pc -device hsnic,netdev=hs0,queue-pairs=4,"
+                      "max-ring=256 -netdev socket,fd=%d,id=hs0 "
+                      "-incoming defer", dp.fd[1]);
+    qtest_qmp_assert_success(dst, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s}}", uri);
+    g_free(st);
+    st = migration_wait(dst);
+    g_assert_cmpstr(st, ==, "completed");
+    qtest_qmp_assert_success(dst, "{'execute': 'cont'}");
+
+    /* the same device, seen from the destination */
+    bus = qpci_new_pc(dst, NULL);
+    dev = qpci_device_find(bus, d->pci_dev.devfn);
+    g_assert(dev);
+    dst_dev.pci_dev = *dev;
+    dst_dev.pci_dev.msix_enabled = d->pci_dev.msix_enabled;
+    dst_dev.pci_dev.msix_table_bar = d->pci_dev.msix_table_bar;
+    dst_dev.pci_dev.msix_table_off = d->pci_dev.msix_table_off;
+    dst_dev.pci_dev.msix_pba_bar = d->pci_dev.msix_pba_bar;
+    dst_dev.pci_dev.msix_pba_off = d->pci_dev.msix_pba_off;
+    dst_dev.bar = d->bar;
+    dst_dev.num_qp = d->num_qp;
+    g_free(dev);
+    g_assert_cmphex(qhsnic_rd(&dst_dev, HSNIC_REG_MAGIC), ==, HSNIC_MAGIC);
+    g_assert_cmphex(qhsnic_rd(&dst_dev, HSNIC_TXQ_REG(1, HSNIC_Q_STATUS)),
+                    ==, HSNIC_Q_STATUS_ENABLED);
+    g_assert_cmpuint(qhsnic_rd(&dst_dev, HSNIC_TXQ_REG(1, HSNIC_Q_HEAD)),
+                     ==, t.tail);
+    g_assert_cmpuint(qhsnic_rx_qstat(&dst_dev, 1, HSNIC_RXS_PACKETS), ==, 5);
+
+    /* TX carries on: next slot, the wrapped generation */
+    qtest_memwrite(dst, next_tx, frame, len);
+    qhsnic_tx_post(&dst_dev, &t, next_tx, len, HSNIC_TXD_EOP);
+    qhsnic_tx_ring(&dst_dev, &t);
+    {
+        struct hsnic_tx_cmpl c;
+
+        g_assert_true(qhsnic_tx_cmpl(&dst_dev, &t, &c));
+        g_assert_cmpuint(le16_to_cpu(c.status), ==, HSNIC_TX_OK);
+        g_assert_cmpuint(le32_to_cpu(c.head), ==, t.tail);
+    }
+    /* (after the RARP frames QEMU announces a migrated NIC with) */
+    do {
+        n = peer_recv(&dp, got, sizeof(got), 1000);
+    } while (n == 60 && lduw_be_p(got + 12) == 0x8035);
+    g_assert_cmpint(n, ==, len);
+    g_assert_cmpmem(got, len, frame, len);
+    /* and RX, into the next buffer, raising the armed vector */
+    check_rx_works(&dst_dev, &r, &dp);
+    g_assert_true(qpci_msix_pending(&dst_dev.pci_dev, HSNIC_VEC_QP(1)));
+    /* nothing came out of the source after it stopped */
+    g_assert_cmpint(peer_recv(p, got, sizeof(got), 0), ==, -1);
+
+    qpci_free_pc(bus);
+    qtest_quit(dst);
+    close(dp.fd[0]);
+    close(dp.fd[1]);
+    unlink(path);
+}
+
 static void peer_destroy(void *data)
 {
     Peer *p = data;
@@ -1181,6 +1295,7 @@ static void register_hsnic_test(void)
     qos_add_test("db-records", "hsnic", test_db_records, &opts);
     qos_add_test("unplug-busy", "hsnic", test_unplug_busy, &opts);
     qos_add_test("migration-bad-fields", "hsnic", test_migration_bad, &opts);
+    qos_add_test("migration-busy", "hsnic", test_migration_busy, &opts);
 }
 
 libqos_init(register_hsnic_test);
