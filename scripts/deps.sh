@@ -81,7 +81,7 @@ apt-get install -y -q --no-install-recommends \
 	kmod rsync mmdebstrap seabios e2fsprogs \
 	socat iproute2 busybox-static \
 	libmnl-dev libcap-dev libnuma-dev \
-	clang \
+	clang clang-14 llvm-14 libclang-rt-14-dev \
 	"meson/bookworm-backports" >/dev/null
 
 # Option ROMs for -kernel boots (linuxboot_dma.bin, kvmvapic.bin) come from
