@@ -16,7 +16,7 @@ export HSNIC_CACHE
 PYTHON := /usr/bin/python3
 
 .PHONY: all deps qemu kernel driver rootfs selftests demo test test-unit \
-	unit-build check-style clean bench
+	unit-build check-style clean bench fuzz
 
 all: qemu kernel driver rootfs selftests
 
@@ -58,6 +58,15 @@ check-style:
 
 bench: all
 	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
+
+# make fuzz: build QEMU's libFuzzer binary with ASan/UBSan and run
+# generic-fuzz-hsnic and hsnic-rx for FUZZ_SECONDS each (FUZZ_TARGET=one
+# of them); corpus and crashes under $(HSNIC_CACHE)/fuzz/, non-zero exit
+# on a crash (docs/fuzzing.md).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGET ?=
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGET="$(FUZZ_TARGET)" scripts/fuzz.sh
 
 clean:
 	rm -rf build
