@@ -161,6 +161,36 @@ def xdp_actions(env):
     assert rc == 0, "xdp-actions.sh exited %d:\n%s" % (rc, out[-3000:])
 
 
+MISUSE_CASES = 10
+
+
+@test(st, "devmem-misuse")
+def devmem_misuse(env):
+    """tests/devmem/misuse.py in the guest: binding with header split off,
+    to no queue, to a queue out of range or already bound, with XDP on;
+    shrinking channels or turning header split off while bound; bad
+    SO_DEVMEM_DONTNEED token lists; the netlink socket closed and the
+    driver unloaded while bound. Each gets its error or documented
+    result; the console must stay free of WARNs (teardown)."""
+    vm = _vm_with_selftests(env)
+    vm.run("lab-netsetup --wait 20", timeout=60, check=True)
+    with open(os.path.join(lab.TOP, "tests", "devmem", "misuse.py")) as f:
+        src = f.read()
+    vm.run("cat > /tmp/misuse.py <<'HSNIC_EOF'\n%sHSNIC_EOF" % src,
+           check=True)
+    rc, out = vm.run(". /lab/selftests/drivers/net/net.config; "
+                     "python3 /tmp/misuse.py $NETIF", timeout=600)
+    verdicts = [ln for ln in out.splitlines()
+                if ln.startswith(("PASS:", "FAIL:"))]
+    for ln in verdicts:
+        print("    " + ln)
+    vm.run("lab-netsetup --wait 20", timeout=60)
+    passed = [ln for ln in verdicts if ln.startswith("PASS:")]
+    assert rc == 0 and len(passed) == MISUSE_CASES, \
+        "%d of %d cases passed (exit %d):\n%s" % (
+            len(passed), MISUSE_CASES, rc, out[-3000:])
+
+
 # ---------------------------------------------------------------- pair
 
 def _pair_setup():
