@@ -2080,8 +2080,11 @@ static ssize_t hsnic_receive_frame(HsnicState *s, const uint8_t *buf,
         return hsnic_rx_drop(s, size, HSNIC_DSTAT_RX_FILTERED, "filtered");
     }
 
+    /* From the bytes: @buf need not be aligned for struct eth_header */
     net_rx_pkt_set_packet_type(s->rx_pkt,
-                               get_eth_packet_type(PKT_GET_ETH_HDR(buf)));
+                               is_broadcast_ether_addr(buf) ? ETH_PKT_BCAST :
+                               is_multicast_ether_addr(buf) ? ETH_PKT_MCAST :
+                               ETH_PKT_UCAST);
     net_rx_pkt_attach_data(s->rx_pkt, buf, size, false);
     hsnic_rx_classify(s, buf, size, &dec);
     if (dec.drop) {
