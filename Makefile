@@ -8,6 +8,9 @@
 #                   or with HSNIC_TEST_TIER=all also the slow tier
 #   make test-unit  only the fast host-side tests
 #   make check-style  QEMU and kernel checkpatch on our C code
+#   make test-sanitize  the test suite on QEMU built with ASan + UBSan and a
+#                   debug guest kernel (KASAN, lockdep, kmemleak, DMA-API
+#                   debug, refcount trackers); docs/reliability.md
 #   make bench      hsnic against virtio-net-pci, igb and e1000e between two
 #                   VMs (docs/performance.md); BENCH_ARGS="--quick" etc.
 
@@ -16,7 +19,7 @@ export HSNIC_CACHE
 PYTHON := /usr/bin/python3
 
 .PHONY: all deps qemu kernel driver rootfs selftests demo test test-unit \
-	unit-build check-style clean bench fuzz
+	unit-build check-style clean bench test-sanitize fuzz
 
 all: qemu kernel driver rootfs selftests
 
@@ -52,6 +55,17 @@ test-unit: unit-build
 test: all unit-build
 	$(PYTHON) tests/run.py --junit build/junit.xml \
 		$(if $(HSNIC_TEST_TIER),--tier $(HSNIC_TEST_TIER))
+
+# The sanitizer tier: own builds (own cache keys), the whole suite
+# ($(HSNIC_TEST_TIER), default all); any ASan/UBSan report, kernel WARN,
+# KASAN or lockdep splat, hung task or kmemleak finding fails the test
+# that saw it.
+test-sanitize: deps unit-build
+	HSNIC_SANITIZE=1 HSNIC_KERNEL_DEBUG=1 \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:print_summary=1 \
+	UBSAN_OPTIONS=print_stacktrace=1 \
+	$(PYTHON) tests/run.py --junit build/junit-sanitize.xml \
+		--tier $(or $(HSNIC_TEST_TIER),all)
 
 check-style:
 	scripts/check-style.sh

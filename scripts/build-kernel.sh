@@ -16,6 +16,10 @@
 # snapshot of it without the object files. ccache: $HSNIC_CACHE/ccache.
 #
 # Environment:
+#   HSNIC_KERNEL_DEBUG=1  the debug kernel of `make test-sanitize`: adds
+#                     images/kernel-debug.config (KASAN, lockdep, kmemleak,
+#                     DMA-API debugging, refcount trackers); own key and
+#                     work tree, so it never invalidates the normal build
 #   LINUX_SOURCE_PKG  apt spec of the source package
 #                     (default linux-source-7.3/trixie-backports); if it is
 #                     not available the newest linux-source-7.x is used.
@@ -25,6 +29,12 @@ HSNIC_STEP=kernel
 
 LINUX_SOURCE_PKG=${LINUX_SOURCE_PKG:-linux-source-7.3/trixie-backports}
 fragment=$HSNIC_TOP/images/kernel.config
+fragments=("$fragment")
+variant=""
+if [ -n "${HSNIC_KERNEL_DEBUG:-}" ]; then
+	fragments+=("$HSNIC_TOP/images/kernel-debug.config")
+	variant=-debug
+fi
 patchdir=$HSNIC_TOP/kernel-patches
 srcroot=$HSNIC_CACHE/src
 mkdir -p "$srcroot"
@@ -85,9 +95,9 @@ patches=()
 while read -r p; do
 	patches+=("$patchdir/$p")
 done < <(series_patches)
-inputs=("$fragment" "$patchdir/series" "${patches[@]}" "$0"
+inputs=("${fragments[@]}" "$patchdir/series" "${patches[@]}" "$0"
 	"$HSNIC_TOP/scripts/lib/common.sh")
-key=$(echo "$pkg $debver $(hash_inputs "${inputs[@]}")" | sha256sum | cut -c1-16)
+key=$(echo "$pkg $debver$variant $(hash_inputs "${inputs[@]}")" | sha256sum | cut -c1-16)
 out=$HSNIC_CACHE/kernel/$key
 if [ -f "$out/.hsnic-complete" ]; then
 	echo "$out"
@@ -138,6 +148,7 @@ if [ ${#patches[@]} -eq 0 ]; then
 else
 	id=$debver-$(hash_inputs "$patchdir/series" "${patches[@]}" | cut -c1-12)
 fi
+id=$id$variant
 wt=$HSNIC_CACHE/kernel-build/$id
 src=$wt/src
 work=$wt/build
@@ -170,13 +181,14 @@ export CCACHE_DIR=$HSNIC_CACHE/ccache
 export CCACHE_BASEDIR=$wt CCACHE_NOHASHDIR=1 CCACHE_DEPEND=1
 export KBUILD_BUILD_USER=hsnic KBUILD_BUILD_HOST=hsnic
 mk=(make -C "$src" O="$work" CC="ccache gcc" HOSTCC="ccache gcc")
-log "configuring linux $debver (allnoconfig + images/kernel.config)"
+log "configuring linux $debver$variant (allnoconfig + ${fragments[*]#"$HSNIC_TOP"/})"
 # merge_config.sh -n: allnoconfig with the fragment as KCONFIG_ALLCONFIG,
 # so options the fragment makes visible stay off unless listed.
 (cd "$src" && run_logged "$work/config.log" ./scripts/kconfig/merge_config.sh \
-	-n -O "$work" /dev/null "$fragment")
+	-n -O "$work" /dev/null "${fragments[@]}")
 run_logged "$work/olddefconfig.log" "${mk[@]}" olddefconfig
-missing=$(grep -E '^(CONFIG_[A-Za-z0-9_]+=.*|# CONFIG_[A-Za-z0-9_]+ is not set)$' "$fragment" |
+missing=$(cat "${fragments[@]}" |
+	grep -E '^(CONFIG_[A-Za-z0-9_]+=.*|# CONFIG_[A-Za-z0-9_]+ is not set)$' |
 	while IFS= read -r line; do
 		case $line in
 		"# CONFIG_"*)
@@ -191,7 +203,7 @@ if [ -n "$missing" ]; then
 	log "these lines of images/kernel.config did not survive olddefconfig"
 	log "(missing dependencies or no such symbol in linux $debver):"
 	printf '%s\n' "$missing" | sed 's/^/  /' >&2
-	die "fix images/kernel.config"
+	die "fix ${fragments[*]#"$HSNIC_TOP"/}"
 fi
 
 # --- build -------------------------------------------------------------------

@@ -21,6 +21,13 @@ CONFIGURE_ARGS=(
 	--disable-docs --disable-tools --disable-user
 	--disable-werror
 )
+# HSNIC_SANITIZE=1: the ASan + UBSan build of `make test-sanitize`, in a
+# build tree of its own (the key follows from the configure arguments).
+variant=""
+if [ -n "${HSNIC_SANITIZE:-}" ]; then
+	CONFIGURE_ARGS+=(--enable-asan --enable-ubsan)
+	variant=-sanitize
+fi
 
 inputs=("$HSNIC_TOP/hw/net" "$HSNIC_TOP/include/hsnic_abi.h" "$0"
 	"$HSNIC_TOP/tests/qtest"
@@ -57,7 +64,7 @@ done
 [ -n "$pristine" ] || die "no QEMU source package could be fetched"
 
 # HSNIC_QEMU_WORK: a separate build tree, for building two checkouts at once.
-work=${HSNIC_QEMU_WORK:-$HSNIC_CACHE/qemu-build/$version}
+work=${HSNIC_QEMU_WORK:-$HSNIC_CACHE/qemu-build/$version$variant}
 mkdir -p "$work"
 # The source tree: Debian's tree plus hsnic's files. rsync -c keeps the
 # mtime of unchanged files so ninja only rebuilds what changed.

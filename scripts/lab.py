@@ -47,7 +47,18 @@ NET6 = "2001:db8:1::%d/64"
 BOOT_TIMEOUT = 240
 CONSOLE_ALARMS = ("Kernel panic", "BUG:", "Oops:", "WARNING:",
                   "INFO: task", "soft lockup", "hard LOCKUP",
-                  "general protection fault")
+                  "general protection fault", "suspected memory leak",
+                  "ref_tracker:")
+# Sanitizer reports in QEMU's stderr (the ASan/UBSan build of
+# `make test-sanitize`; harmless to look for in any build).
+QEMU_ALARMS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+               "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+KMEMLEAK = "/sys/kernel/debug/kmemleak"
+
+
+def sanitize_mode():
+    """`make test-sanitize`: ASan/UBSan QEMU and the debug guest kernel."""
+    return bool(os.environ.get("HSNIC_SANITIZE"))
 
 
 class LabError(Exception):
@@ -303,6 +314,7 @@ class VM:
         self.netdev_args = []
         self.proc = None
         self.qmp = None
+        self.qemu_report = None     # sanitizer lines, kept at shutdown
 
     def mac(self, n):
         return "52:54:00:48:%02x:%02x" % (self.index, n)
@@ -415,6 +427,38 @@ class VM:
         return [ln for ln in self.console_text().splitlines()
                 if any(a in ln for a in CONSOLE_ALARMS)]
 
+    def qemu_alarms(self):
+        """Sanitizer reports QEMU wrote so far (after shutdown: all)."""
+        if self.qemu_report is not None:
+            return self.qemu_report
+        try:
+            with open(os.path.join(self.dir, "qemu.log"),
+                      errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return []
+        # the report lines and the stack frames (#N ...) that follow them
+        out, in_report = [], False
+        for ln in text.splitlines():
+            if any(a in ln for a in QEMU_ALARMS):
+                in_report = True
+                out.append(ln)
+            elif in_report and ln.lstrip().startswith("#"):
+                out.append(ln)
+            elif not ln.strip():
+                in_report = False
+        return out
+
+    def kmemleak(self, clear=False):
+        """Scan for kernel leaks (debug kernel only). With clear, forget
+        what is there now (boot-time objects); else return new reports."""
+        rc, out = self.run("[ -e %(k)s ] || exit 0; echo scan > %(k)s; "
+                           "sleep 1; echo scan > %(k)s; %(act)s"
+                           % {"k": KMEMLEAK,
+                              "act": "echo clear > %s" % KMEMLEAK if clear
+                              else "cat %s" % KMEMLEAK}, timeout=300)
+        return "" if clear or "unreferenced object" not in out else out
+
     def shutdown(self, timeout=30):
         if not self.alive():
             return
@@ -436,6 +480,7 @@ class VM:
         if self.qmp:
             self.qmp.close()
         self.stderr.close()
+        self.qemu_report = self.qemu_alarms()
 
 
 # -------------------------------------------------------------------- Lab
@@ -619,6 +664,9 @@ class Lab:
                 vm.connect(boot_timeout)
             except LabError as e:
                 raise LabError("%s\n%s" % (e, vm.console_tail()))
+        if sanitize_mode():
+            for vm in self.vms:
+                vm.kmemleak(clear=True)
         if not self.quiet:
             log("%s/%s up in %.0f s (%s, work dir %s)"
                 % (self.topology, self.nic, time.monotonic() - t0,

@@ -68,8 +68,16 @@ def teardown(env):
             problems.append("%s: console reported:\n  %s\n%s" % (
                 vm.name, "\n  ".join(vm.console_alarms()),
                 vm.console_tail()))
+        elif lab.sanitize_mode():
+            leaks = vm.kmemleak()
+            if leaks:
+                problems.append("%s: kmemleak:\n%s" % (vm.name, leaks[-3000:]))
     for lb in env.labs:
         lb.stop()
+    for vm in env.vms:
+        if vm.qemu_alarms():
+            problems.append("%s: QEMU sanitizer report:\n  %s" % (
+                vm.name, "\n  ".join(vm.qemu_alarms()[:20])))
     return "\n".join(problems)
 
 
