@@ -10,10 +10,9 @@
 # separate from build-qemu.sh's: different compiler and flags.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/qemu-source.sh"
 HSNIC_STEP=qemu-fuzz
 
-# Same pinned version as build-qemu.sh (its source tree is shared).
-QEMU_VERSIONS=${QEMU_VERSIONS:-"1:10.2.2+ds-1 1:10.0.13+ds-0+deb13u1"}
 CLANG=${CLANG:-clang-14}
 CLANGXX=${CLANGXX:-clang++-14}
 # build-qemu.sh's minimal feature set, plus fuzzing and the sanitizers.
@@ -39,7 +38,7 @@ CONFIGURE_ARGS=(
 command -v "$CLANG" >/dev/null || die "$CLANG not found (scripts/deps.sh installs it)"
 
 inputs=("$HSNIC_TOP/hw/net" "$HSNIC_TOP/include/hsnic_abi.h" "$0"
-	"$HSNIC_TOP/scripts/lib/common.sh"
+	"$HSNIC_TOP/scripts/lib/common.sh" "$HSNIC_TOP/scripts/lib/qemu-source.sh"
 	"$HSNIC_TOP/tests/fuzz/qemu-fuzz.patch"
 	"$HSNIC_TOP/tests/fuzz/hsnic_rx_fuzz.c")
 key=$(echo "$QEMU_VERSIONS $CLANG ${CONFIGURE_ARGS[*]} $(hash_inputs "${inputs[@]}")" |
@@ -50,40 +49,12 @@ if [ -x "$out/qemu-fuzz-x86_64" ]; then
 	exit 0
 fi
 
-# The Debian source package, fetched as build-qemu.sh does (and shared
-# with it: same directory, same completion stamp).
-srcroot=$HSNIC_CACHE/src
-mkdir -p "$srcroot"
-pristine=""
-for v in $QEMU_VERSIONS; do
-	upstream=${v#*:}
-	upstream=${upstream%-*}
-	dir=$srcroot/qemu-$upstream
-	if [ ! -f "$dir/.hsnic-complete" ]; then
-		log "fetching Debian source qemu=$v"
-		rm -rf "$dir"
-		if ! (cd "$srcroot" && run_logged "$srcroot/qemu-$upstream.log" \
-			apt-get source -q "qemu=$v"); then
-			log "qemu=$v not available, trying the next version"
-			continue
-		fi
-		touch "$dir/.hsnic-complete"
-	fi
-	pristine=$dir
-	version=$upstream
-	break
-done
-[ -n "$pristine" ] || die "no QEMU source package could be fetched"
+# The same source tree as build-qemu.sh's.
+qemu_fetch_source
 
 work=${HSNIC_QEMU_FUZZ_WORK:-$HSNIC_CACHE/qemu-fuzz-build/$version}
-mkdir -p "$work"
 log "preparing source tree for QEMU $version (fuzzing)"
-rsync -a --delete --exclude=/build "$pristine/" "$work/src/"
-cp "$HSNIC_TOP"/hw/net/hsnic*.c "$work/src/hw/net/"
-cp "$HSNIC_TOP/include/hsnic_abi.h" "$work/src/include/hw/net/hsnic_abi.h"
-cat "$HSNIC_TOP/hw/net/trace-events" >>"$work/src/hw/net/trace-events"
-(cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/hw/net/qemu-integration.patch") ||
-	die "hw/net/qemu-integration.patch does not apply to QEMU $version"
+qemu_prepare_tree "$work"
 cp "$HSNIC_TOP/tests/fuzz/hsnic_rx_fuzz.c" "$work/src/tests/qtest/fuzz/"
 (cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/tests/fuzz/qemu-fuzz.patch") ||
 	die "tests/fuzz/qemu-fuzz.patch does not apply to QEMU $version"

@@ -7,10 +7,9 @@
 # and ccache is used, so a change to hw/net rebuilds only what it touches.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/qemu-source.sh"
 HSNIC_STEP=qemu
 
-# Pinned version first, then the fallback.
-QEMU_VERSIONS=${QEMU_VERSIONS:-"1:10.2.2+ds-1 1:10.0.13+ds-0+deb13u1"}
 CONFIGURE_ARGS=(
 	--target-list=x86_64-softmmu
 	--python=/usr/bin/python3
@@ -31,7 +30,7 @@ fi
 
 inputs=("$HSNIC_TOP/hw/net" "$HSNIC_TOP/include/hsnic_abi.h" "$0"
 	"$HSNIC_TOP/tests/qtest"
-	"$HSNIC_TOP/scripts/lib/common.sh")
+	"$HSNIC_TOP/scripts/lib/common.sh" "$HSNIC_TOP/scripts/lib/qemu-source.sh")
 key=$(echo "$QEMU_VERSIONS ${CONFIGURE_ARGS[*]} $(hash_inputs "${inputs[@]}")" |
 	sha256sum | cut -c1-16)
 out=$HSNIC_CACHE/qemu/$key
@@ -40,42 +39,13 @@ if [ -x "$out/qemu-system-x86_64" ] && [ -x "$out/qos-test" ]; then
 	exit 0
 fi
 
-srcroot=$HSNIC_CACHE/src
-mkdir -p "$srcroot"
-pristine=""
-for v in $QEMU_VERSIONS; do
-	upstream=${v#*:}
-	upstream=${upstream%-*}
-	dir=$srcroot/qemu-$upstream
-	if [ ! -f "$dir/.hsnic-complete" ]; then
-		log "fetching Debian source qemu=$v"
-		rm -rf "$dir"
-		if ! (cd "$srcroot" && run_logged "$srcroot/qemu-$upstream.log" \
-			apt-get source -q "qemu=$v"); then
-			log "qemu=$v not available, trying the next version"
-			continue
-		fi
-		touch "$dir/.hsnic-complete"
-	fi
-	pristine=$dir
-	version=$upstream
-	break
-done
-[ -n "$pristine" ] || die "no QEMU source package could be fetched"
+qemu_fetch_source
 
 # HSNIC_QEMU_WORK: a separate build tree, for building two checkouts at once.
 work=${HSNIC_QEMU_WORK:-$HSNIC_CACHE/qemu-build/$version$variant}
-mkdir -p "$work"
-# The source tree: Debian's tree plus hsnic's files. rsync -c keeps the
-# mtime of unchanged files so ninja only rebuilds what changed.
 log "preparing source tree for QEMU $version"
-rsync -a --delete --exclude=/build "$pristine/" "$work/src/"
-cp "$HSNIC_TOP"/hw/net/hsnic*.c "$work/src/hw/net/"
-cp "$HSNIC_TOP/include/hsnic_abi.h" "$work/src/include/hw/net/hsnic_abi.h"
-cat "$HSNIC_TOP/hw/net/trace-events" >>"$work/src/hw/net/trace-events"
-(cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/hw/net/qemu-integration.patch") ||
-	die "hw/net/qemu-integration.patch does not apply to QEMU $version"
-# The qtests (tests/qtest/README.md): hsnic's libqos driver and test cases.
+qemu_prepare_tree "$work"
+# The qtests (docs/reliability.md): hsnic's libqos driver and test cases.
 cp "$HSNIC_TOP/tests/qtest/hsnic-test.c" "$work/src/tests/qtest/"
 cp "$HSNIC_TOP/tests/qtest/libqos/hsnic."[ch] "$work/src/tests/qtest/libqos/"
 (cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/tests/qtest/qemu-qtest.patch") ||

@@ -99,16 +99,23 @@ def check_ping(env):
                timeout=60, check=True)
 
 
+def start_receiver(vm, pfx, n, timeout=600):
+    """A background `socat | sha256sum` on 192.0.2.n:5001, listening when
+    this returns; wait_bg() on the id gives the checksum."""
+    cid = vm.start_bg("%ssocat -u TCP-LISTEN:5001,bind=%s,reuseaddr - "
+                      "| sha256sum" % (pfx, ip(n)), timeout=timeout)
+    vm.run("for i in $(seq 100); do %sss -ltn | grep -q ':5001 ' && exit 0;"
+           " sleep 0.2; done; exit 1" % pfx, timeout=60, check=True)
+    return cid
+
+
 def check_transfer(env, mib=BLOB_MIB):
     """Send MiB of random data end 0 -> end 1; sha256 must match."""
     (svm, spfx, _), (rvm, rpfx, rn) = env.ends
     _, out = svm.run("head -c %dM /dev/urandom > /tmp/blob && "
                      "sha256sum /tmp/blob" % mib, timeout=300, check=True)
     want = out.split()[0]
-    rcid = rvm.start_bg("%ssocat -u TCP-LISTEN:5001,bind=%s,reuseaddr - "
-                        "| sha256sum" % (rpfx, ip(rn)), timeout=600)
-    rvm.run("for i in $(seq 100); do %sss -ltn | grep -q ':5001 ' && exit 0;"
-            " sleep 0.2; done; exit 1" % rpfx, timeout=60, check=True)
+    rcid = start_receiver(rvm, rpfx, rn)
     t0 = time.monotonic()
     try:
         svm.run("%ssocat -u FILE:/tmp/blob TCP:%s:5001" % (spfx, ip(rn)),
@@ -370,10 +377,7 @@ def fault_case(env, prop, count, notice, restart):
     want = out.split()[0]
     before = ethtool_stats(rvm, rpfx, dev)
     injected = rvm.qmp.cmd("qom-get", path=qom, property="x-fault-injected")
-    rcid = rvm.start_bg("%ssocat -u TCP-LISTEN:5001,bind=%s,reuseaddr - "
-                        "| sha256sum" % (rpfx, ip(rn)), timeout=600)
-    rvm.run("for i in $(seq 100); do %sss -ltn | grep -q ':5001 ' && exit 0;"
-            " sleep 0.2; done; exit 1" % rpfx, timeout=60, check=True)
+    rcid = start_receiver(rvm, rpfx, rn)
     scid = svm.start_bg("%ssocat -u FILE:/tmp/blob TCP:%s:5001"
                         % (spfx, ip(rn)), timeout=600)
     time.sleep(1)
@@ -432,11 +436,7 @@ def resets_under_traffic(env):
         "sleep 0.3; done; echo $n resets" % (dev, RESETS), timeout=1800)
     rounds = 0
     while True:
-        lcid = rvm.start_bg("%ssocat -u TCP-LISTEN:5001,bind=%s,reuseaddr - "
-                            "| sha256sum" % (rpfx, ip(rn)), timeout=900)
-        rvm.run("for i in $(seq 100); do %sss -ltn | grep -q ':5001 ' && "
-                "exit 0; sleep 0.2; done; exit 1" % rpfx, timeout=60,
-                check=True)
+        lcid = start_receiver(rvm, rpfx, rn, timeout=900)
         # TCP carries the data across the resets; a connect that lands
         # while the link is down is retried.
         svm.run("for i in $(seq 50); do %ssocat -u FILE:/tmp/blob "

@@ -674,6 +674,15 @@ static bool hsnic_read_desc(HsnicState *s, unsigned q, bool rx,
     return true;
 }
 
+/*
+ * x-fault-corrupt-cmpl flips the top bit of this byte: bit 31 of a TX
+ * completion's head, bit 15 of an RX completion's hdr_len (both are out
+ * of any valid range, and a driver must notice).
+ */
+#define HSNIC_FAULT_CORRUPT_BYTE (offsetof(struct hsnic_tx_cmpl, head) + 3)
+G_STATIC_ASSERT(HSNIC_FAULT_CORRUPT_BYTE ==
+                offsetof(struct hsnic_rx_cmpl, hdr_len) + 1);
+
 /* Consume one injected fault of the kind @left counts, if any is left. */
 static bool hsnic_fault(HsnicState *s, uint32_t *left, unsigned q, bool rx,
                         const char *what)
@@ -708,8 +717,7 @@ static bool hsnic_write_cmpl(HsnicState *s, unsigned q, bool rx,
     }
     if (hsnic_fault(s, &s->fault.corrupt_cmpl, q, rx,
                     "completion index corrupted")) {
-        /* bit 31 of the TX head, bit 15 of the RX header length */
-        buf[7] ^= 0x80;
+        buf[HSNIC_FAULT_CORRUPT_BYTE] ^= 0x80;
     }
     gen_byte = (buf[0] & ~HSNIC_CMPL_GEN) | (r->gen ? HSNIC_CMPL_GEN : 0);
     buf[0] = (buf[0] & ~HSNIC_CMPL_GEN) | (r->gen ? 0 : HSNIC_CMPL_GEN);
@@ -2151,6 +2159,7 @@ static void hsnic_rx_bh(void *opaque)
     NetClientState *nc;
     uint64_t rung = qatomic_xchg(&s->rx_db_rung, 0);
     uint64_t hdr_rung = qatomic_xchg(&s->hdr_db_rung, 0);
+    uint64_t m;
     unsigned q;
 
     if (!s->nic) {
@@ -2158,9 +2167,12 @@ static void hsnic_rx_bh(void *opaque)
     }
     nc = qemu_get_queue(s->nic);
 
-    for (q = 0; q < s->num_qp; q++) {
-        HsnicQueue *r = &s->rxq[q];
+    /* Only the queues whose doorbells rang: this runs for every frame */
+    for (m = rung | hdr_rung; m; m &= m - 1) {
+        HsnicQueue *r;
 
+        q = ctz64(m);
+        r = &s->rxq[q];
         if ((rung & BIT_ULL(q)) && !hsnic_queue_active(r)) {
             hsnic_db_refused(s, q, HSNIC_DB_SLOT_RX);
         }

@@ -406,8 +406,9 @@ static void hsnic_fuzz_l4_csum(uint8_t *buf, size_t l4, size_t l4len,
  */
 static size_t hsnic_fuzz_fixup(uint8_t *buf, size_t len, unsigned flags)
 {
-    size_t l3 = ETH_HLEN, l4, end;
+    size_t l3 = ETH_HLEN, l4, end, alen;
     uint16_t proto_be = lduw_be_p(buf + 12);
+    const uint8_t *addrs;
     uint8_t proto;
     int tags = 0;
 
@@ -442,14 +443,8 @@ static size_t hsnic_fuzz_fixup(uint8_t *buf, size_t len, unsigned flags)
         if (frag || end < l4) {
             return 0;
         }
-        if (proto == IP_PROTO_UDP && (flags & HSNIC_FUZZ_F_LEN) &&
-            l4 + 8 <= end) {
-            stw_be_p(buf + l4 + 4, end - l4);
-        }
-        if ((flags & HSNIC_FUZZ_F_CSUM) &&
-            (proto == IP_PROTO_TCP || proto == IP_PROTO_UDP)) {
-            hsnic_fuzz_l4_csum(buf, l4, end - l4, proto, buf + l3 + 12, 8);
-        }
+        addrs = buf + l3 + 12;
+        alen = 8;
     } else if (proto_be == ETH_P_IPV6) {
         if (l3 + 40 > len) {
             return 0;
@@ -461,16 +456,18 @@ static size_t hsnic_fuzz_fixup(uint8_t *buf, size_t len, unsigned flags)
         end = MIN(len, l3 + 40 + lduw_be_p(buf + l3 + 4));
         proto = buf[l3 + 6];
         l4 = l3 + 40;
-        if (proto == IP_PROTO_UDP && (flags & HSNIC_FUZZ_F_LEN) &&
-            l4 + 8 <= end) {
-            stw_be_p(buf + l4 + 4, end - l4);
-        }
-        if ((flags & HSNIC_FUZZ_F_CSUM) &&
-            (proto == IP_PROTO_TCP || proto == IP_PROTO_UDP)) {
-            hsnic_fuzz_l4_csum(buf, l4, end - l4, proto, buf + l3 + 8, 32);
-        }
+        addrs = buf + l3 + 8;
+        alen = 32;
     } else {
         return 0;
+    }
+    if (proto == IP_PROTO_UDP && (flags & HSNIC_FUZZ_F_LEN) &&
+        l4 + 8 <= end) {
+        stw_be_p(buf + l4 + 4, end - l4);
+    }
+    if ((flags & HSNIC_FUZZ_F_CSUM) &&
+        (proto == IP_PROTO_TCP || proto == IP_PROTO_UDP)) {
+        hsnic_fuzz_l4_csum(buf, l4, end - l4, proto, addrs, alen);
     }
     return proto == IP_PROTO_TCP && l4 + 20 <= end ? l4 : 0;
 }

@@ -316,6 +316,39 @@ static void expect_queue_error(QHsnic *d, unsigned q, bool rx,
                     HSNIC_DEV_STATUS_ERROR, ==, HSNIC_DEV_STATUS_ERROR);
 }
 
+/* Queue @r configured: once enabled, one frame in stops it on DMA. */
+static void rx_expect_dma_stop(QHsnic *d, QHsnicRxq *r, Peer *p,
+                               const uint8_t *frame, size_t len)
+{
+    uint64_t qerrs;
+
+    g_assert_cmphex(qhsnic_rxq_enable(d, r), ==, HSNIC_Q_STATUS_ENABLED);
+    qhsnic_rx_post_all(d, r);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    peer_send(p, frame, len);
+    qhsnic_run(d);
+    qhsnic_run(d);
+    expect_queue_error(d, r->q, true, HSNIC_ERR_DMA, qerrs);
+}
+
+/* Queue @t configured: once enabled, a doorbell stops it on DMA. */
+static void tx_expect_dma_stop(QHsnic *d, QHsnicTxq *t)
+{
+    uint64_t qerrs;
+
+    g_assert_cmphex(qhsnic_txq_enable(d, t), ==, HSNIC_Q_STATUS_ENABLED);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    qhsnic_wr(d, HSNIC_DB_TX(t->q), 1);
+    qhsnic_run(d);
+    expect_queue_error(d, t->q, false, HSNIC_ERR_DMA, qerrs);
+}
+
+static unsigned hds_reason(const struct hsnic_rx_cmpl *c)
+{
+    return (le16_to_cpu(c->info) & HSNIC_RXI_HDS_MASK) >>
+           HSNIC_RXI_HDS_SHIFT;
+}
+
 /* ---- (1) TX lengths: zero, oversized, too short, wrapping ---- */
 
 static void test_tx_lengths(void *obj, void *data, QGuestAllocator *alloc)
@@ -409,8 +442,7 @@ static void test_ring_config(void *obj, void *data, QGuestAllocator *alloc)
     qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
     g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ERROR);
     expect_queue_error(d, 1, false, HSNIC_ERR_RING_CONFIG, qerrs);
-    qhsnic_wr(d, HSNIC_TXQ_REG(1, HSNIC_Q_DESC_LO), 0xfffffff0);
-    qhsnic_wr(d, HSNIC_TXQ_REG(1, HSNIC_Q_DESC_HI), 0xffffffff);
+    qhsnic_set_addr(d, HSNIC_TXQ_REG(1, HSNIC_Q_DESC_LO), UINT64_MAX - 15);
     qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
     g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ERROR);
     expect_queue_error(d, 1, false, HSNIC_ERR_RING_CONFIG, qerrs);
@@ -507,8 +539,7 @@ static void test_dma_to_self(void *obj, void *data, QGuestAllocator *alloc)
 
     /* TX completions into the MSI-X table */
     qhsnic_txq_init(d, &t, 0, RING);
-    qhsnic_wr(d, HSNIC_TXQ_REG(0, HSNIC_Q_CMPL_LO), (uint32_t)msix);
-    qhsnic_wr(d, HSNIC_TXQ_REG(0, HSNIC_Q_CMPL_HI), msix >> 32);
+    qhsnic_set_addr(d, HSNIC_TXQ_REG(0, HSNIC_Q_CMPL_LO), msix);
     g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ENABLED);
     qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
     len = frame_tcp4(frame, 60, 0, 0);
@@ -522,38 +553,19 @@ static void test_dma_to_self(void *obj, void *data, QGuestAllocator *alloc)
 
     /* TX descriptor ring on the queue's own registers */
     qhsnic_txq_init(d, &t, 0, RING);
-    qhsnic_wr(d, HSNIC_TXQ_REG(0, HSNIC_Q_DESC_LO),
-              (uint32_t)(regs + HSNIC_TXQ_REG(0, 0)));
-    qhsnic_wr(d, HSNIC_TXQ_REG(0, HSNIC_Q_DESC_HI),
-              (regs + HSNIC_TXQ_REG(0, 0)) >> 32);
-    g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ENABLED);
-    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
-    qhsnic_wr(d, HSNIC_DB_TX(0), 1);
-    qhsnic_run(d);
-    expect_queue_error(d, 0, false, HSNIC_ERR_DMA, qerrs);
+    qhsnic_set_addr(d, HSNIC_TXQ_REG(0, HSNIC_Q_DESC_LO),
+                    regs + HSNIC_TXQ_REG(0, 0));
+    tx_expect_dma_stop(d, &t);
 
     /* RX payload buffers on the doorbells, completions into the table */
     qhsnic_rxq_init(d, &r, 0, RING, BUF_LEN, 0);
     r.bufs = regs + HSNIC_DB_BASE;
-    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ENABLED);
-    qhsnic_rx_post_all(d, &r);
-    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
     len = frame_icmp4(frame, 100);
-    peer_send(p, frame, len);
-    qhsnic_run(d);
-    qhsnic_run(d);
-    expect_queue_error(d, 0, true, HSNIC_ERR_DMA, qerrs);
+    rx_expect_dma_stop(d, &r, p, frame, len);
 
     qhsnic_rxq_init(d, &r, 0, RING, BUF_LEN, 0);
-    qhsnic_wr(d, HSNIC_RXQ_REG(0, HSNIC_Q_CMPL_LO), (uint32_t)msix);
-    qhsnic_wr(d, HSNIC_RXQ_REG(0, HSNIC_Q_CMPL_HI), msix >> 32);
-    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ENABLED);
-    qhsnic_rx_post_all(d, &r);
-    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
-    peer_send(p, frame, len);
-    qhsnic_run(d);
-    qhsnic_run(d);
-    expect_queue_error(d, 0, true, HSNIC_ERR_DMA, qerrs);
+    qhsnic_set_addr(d, HSNIC_RXQ_REG(0, HSNIC_Q_CMPL_LO), msix);
+    rx_expect_dma_stop(d, &r, p, frame, len);
 
     /* the MSI-X table was never written by the device */
     for (i = 0; i < 8; i++) {
@@ -575,7 +587,6 @@ static void test_unmapped_dma(void *obj, void *data, QGuestAllocator *alloc)
     Peer *p = data;
     QHsnicTxq t;
     QHsnicRxq r;
-    uint64_t qerrs;
     uint8_t frame[256];
     size_t len = frame_icmp4(frame, 100);
 
@@ -586,33 +597,17 @@ static void test_unmapped_dma(void *obj, void *data, QGuestAllocator *alloc)
     /* descriptor ring */
     qhsnic_txq_init(d, &t, 2, RING);
     qhsnic_wr(d, HSNIC_TXQ_REG(2, HSNIC_Q_DESC_HI), UNMAPPED_ADDR >> 32);
-    g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ENABLED);
-    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
-    qhsnic_wr(d, HSNIC_DB_TX(2), 1);
-    qhsnic_run(d);
-    expect_queue_error(d, 2, false, HSNIC_ERR_DMA, qerrs);
+    tx_expect_dma_stop(d, &t);
 
     /* RX payload buffers */
     qhsnic_rxq_init(d, &r, 0, RING, BUF_LEN, 0);
     r.bufs = UNMAPPED_ADDR;
-    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ENABLED);
-    qhsnic_rx_post_all(d, &r);
-    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
-    peer_send(p, frame, len);
-    qhsnic_run(d);
-    qhsnic_run(d);
-    expect_queue_error(d, 0, true, HSNIC_ERR_DMA, qerrs);
+    rx_expect_dma_stop(d, &r, p, frame, len);
 
     /* RX completion ring */
     qhsnic_rxq_init(d, &r, 0, RING, BUF_LEN, 0);
     qhsnic_wr(d, HSNIC_RXQ_REG(0, HSNIC_Q_CMPL_HI), UNMAPPED_ADDR >> 32);
-    g_assert_cmphex(qhsnic_rxq_enable(d, &r), ==, HSNIC_Q_STATUS_ENABLED);
-    qhsnic_rx_post_all(d, &r);
-    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
-    peer_send(p, frame, len);
-    qhsnic_run(d);
-    qhsnic_run(d);
-    expect_queue_error(d, 0, true, HSNIC_ERR_DMA, qerrs);
+    rx_expect_dma_stop(d, &r, p, frame, len);
 
     rxq_up(d, &r, 0, 0);
     check_rx_works(d, &r, p);
@@ -725,8 +720,7 @@ static void test_hds_edges(void *obj, void *data, QGuestAllocator *alloc)
     peer_send(p, frame, len);
     g_assert_true(qhsnic_rx_cmpl(d, &r, &c));
     flags = le32_to_cpu(c.flags);
-    reason = (le16_to_cpu(c.info) & HSNIC_RXI_HDS_MASK) >>
-             HSNIC_RXI_HDS_SHIFT;
+    reason = hds_reason(&c);
     g_assert_cmphex(flags & (HSNIC_RXC_HDR | HSNIC_RXC_HDR_OVF |
                              HSNIC_RXC_SPLIT), ==,
                     HSNIC_RXC_HDR | HSNIC_RXC_HDR_OVF);
@@ -742,8 +736,7 @@ static void test_hds_edges(void *obj, void *data, QGuestAllocator *alloc)
     len = frame_icmp4(frame, 600);
     peer_send(p, frame, len);
     g_assert_true(qhsnic_rx_cmpl(d, &r, &c));
-    reason = (le16_to_cpu(c.info) & HSNIC_RXI_HDS_MASK) >>
-             HSNIC_RXI_HDS_SHIFT;
+    reason = hds_reason(&c);
     g_assert_cmpuint(reason, ==, HSNIC_HDS_NO_L4);
     g_assert_cmpuint(le16_to_cpu(c.hdr_len), ==, HDR_BUF_LEN);
     g_assert_cmpuint(le32_to_cpu(c.pay_len), ==, len - HDR_BUF_LEN);
@@ -755,8 +748,7 @@ static void test_hds_edges(void *obj, void *data, QGuestAllocator *alloc)
     len = frame_tcp4(frame, 800, 3, 0x2000);    /* more fragments */
     peer_send(p, frame, len);
     g_assert_true(qhsnic_rx_cmpl(d, &r, &c));
-    reason = (le16_to_cpu(c.info) & HSNIC_RXI_HDS_MASK) >>
-             HSNIC_RXI_HDS_SHIFT;
+    reason = hds_reason(&c);
     g_assert_cmpuint(reason, ==, HSNIC_HDS_IP_FRAG);
     g_assert_cmphex(le32_to_cpu(c.flags) & HSNIC_RXC_SPLIT, ==, 0);
 
@@ -931,8 +923,7 @@ static void test_db_records(void *obj, void *data, QGuestAllocator *alloc)
         qtest_memwrite(qts_of(d), rec + q * sizeof(zero), &zero,
                        sizeof(zero));
     }
-    qhsnic_wr(d, HSNIC_REG_DB_REC_LO, (uint32_t)rec);
-    qhsnic_wr(d, HSNIC_REG_DB_REC_HI, rec >> 32);
+    qhsnic_set_addr(d, HSNIC_REG_DB_REC_LO, rec);
     qhsnic_wr(d, HSNIC_REG_DEV_CTRL, HSNIC_DEV_CTRL_ENABLE |
               HSNIC_DEV_CTRL_DB_REC);
 
@@ -1093,8 +1084,7 @@ static void test_migration_bad(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmpint(fd, >=, 0);
     close(fd);
     /* RX queue 2 enabled with header split, its rings at MIG_MARKER */
-    qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_Q_DESC_LO), (uint32_t)MIG_MARKER);
-    qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_Q_DESC_HI), MIG_MARKER >> 32);
+    qhsnic_set_addr(d, HSNIC_RXQ_REG(2, HSNIC_Q_DESC_LO), MIG_MARKER);
     qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_Q_CMPL_HI), 1);
     qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_RXQ_HDR_HI), 2);
     qhsnic_wr(d, HSNIC_RXQ_REG(2, HSNIC_Q_RING_SIZE), RING);

@@ -62,7 +62,8 @@ static void qhsnic_zero(QHsnic *d, uint64_t addr, size_t len)
     qtest_memset(qhsnic_qts(d), addr, 0, len);
 }
 
-static void qhsnic_set_addr(QHsnic *d, uint32_t lo, uint64_t addr)
+/* A 64-bit address register pair: LO at @lo, HI at @lo + 4. */
+void qhsnic_set_addr(QHsnic *d, uint32_t lo, uint64_t addr)
 {
     qhsnic_wr(d, lo, (uint32_t)addr);
     qhsnic_wr(d, lo + 4, addr >> 32);
@@ -113,24 +114,37 @@ void qhsnic_tx_ring(QHsnic *d, QHsnicTxq *t)
     qhsnic_wr(d, HSNIC_DB_TX(t->q), t->tail);
 }
 
-/* The next TX completion, if the device writes it within the polls. */
-bool qhsnic_tx_cmpl(QHsnic *d, QHsnicTxq *t, struct hsnic_tx_cmpl *c)
+/*
+ * Poll the completion slot *@cidx of a ring at @base for the generation
+ * *@gen (GEN is bit 0 of a completion's first byte, TX and RX alike);
+ * on success copy it to @c and move on to the next slot.
+ */
+static bool qhsnic_poll_cmpl(QHsnic *d, uint64_t base, uint32_t size,
+                             uint32_t *cidx, uint8_t *gen, void *c,
+                             size_t csize)
 {
-    uint64_t addr = t->cmpl + t->cidx * sizeof(*c);
+    uint64_t addr = base + *cidx * csize;
     int i;
 
     for (i = 0; i < QHSNIC_POLLS; i++) {
-        qtest_memread(qhsnic_qts(d), addr, c, sizeof(*c));
-        if ((le16_to_cpu(c->flags) & HSNIC_CMPL_GEN) == t->gen) {
-            if (++t->cidx == t->size) {
-                t->cidx = 0;
-                t->gen ^= 1;
+        qtest_memread(qhsnic_qts(d), addr, c, csize);
+        if ((*(uint8_t *)c & HSNIC_CMPL_GEN) == *gen) {
+            if (++*cidx == size) {
+                *cidx = 0;
+                *gen ^= 1;
             }
             return true;
         }
         qhsnic_run(d);
     }
     return false;
+}
+
+/* The next TX completion, if the device writes it within the polls. */
+bool qhsnic_tx_cmpl(QHsnic *d, QHsnicTxq *t, struct hsnic_tx_cmpl *c)
+{
+    return qhsnic_poll_cmpl(d, t->cmpl, t->size, &t->cidx, &t->gen, c,
+                            sizeof(*c));
 }
 
 void qhsnic_rxq_init(QHsnic *d, QHsnicRxq *r, unsigned q, uint32_t size,
@@ -196,21 +210,8 @@ void qhsnic_rx_post_all(QHsnic *d, QHsnicRxq *r)
 
 bool qhsnic_rx_cmpl(QHsnic *d, QHsnicRxq *r, struct hsnic_rx_cmpl *c)
 {
-    uint64_t addr = r->cmpl + r->cidx * sizeof(*c);
-    int i;
-
-    for (i = 0; i < QHSNIC_POLLS; i++) {
-        qtest_memread(qhsnic_qts(d), addr, c, sizeof(*c));
-        if ((le32_to_cpu(c->flags) & HSNIC_CMPL_GEN) == r->gen) {
-            if (++r->cidx == r->size) {
-                r->cidx = 0;
-                r->gen ^= 1;
-            }
-            return true;
-        }
-        qhsnic_run(d);
-    }
-    return false;
+    return qhsnic_poll_cmpl(d, r->cmpl, r->size, &r->cidx, &r->gen, c,
+                            sizeof(*c));
 }
 
 void qhsnic_queue_disable(QHsnic *d, unsigned q, bool rx)

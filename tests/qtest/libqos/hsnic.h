@@ -54,6 +54,7 @@ typedef struct QHsnicRxq {
 
 uint32_t qhsnic_rd(QHsnic *d, uint32_t reg);
 void qhsnic_wr(QHsnic *d, uint32_t reg, uint32_t val);
+void qhsnic_set_addr(QHsnic *d, uint32_t lo, uint64_t addr);
 uint64_t qhsnic_stat64(QHsnic *d, uint32_t lo);
 uint64_t qhsnic_dstat(QHsnic *d, enum hsnic_dstat i);
 uint64_t qhsnic_rx_qstat(QHsnic *d, unsigned q, enum hsnic_rx_qstat i);

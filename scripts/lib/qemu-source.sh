@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# Debian's QEMU source package with hsnic's device model in it: sourced
+# (after common.sh) by build-qemu.sh and build-qemu-fuzz.sh, which build
+# the same tree with different compilers and options.
+
+# Pinned version first, then the fallback.
+QEMU_VERSIONS=${QEMU_VERSIONS:-"1:10.2.2+ds-1 1:10.0.13+ds-0+deb13u1"}
+
+# Unpack (once, under $HSNIC_CACHE/src) the first of $QEMU_VERSIONS apt
+# can fetch; sets $pristine (the tree) and $version (upstream version).
+qemu_fetch_source() {
+	local srcroot=$HSNIC_CACHE/src v upstream dir
+	mkdir -p "$srcroot"
+	pristine=""
+	for v in $QEMU_VERSIONS; do
+		upstream=${v#*:}
+		upstream=${upstream%-*}
+		dir=$srcroot/qemu-$upstream
+		if [ ! -f "$dir/.hsnic-complete" ]; then
+			log "fetching Debian source qemu=$v"
+			rm -rf "$dir"
+			if ! (cd "$srcroot" && run_logged "$srcroot/qemu-$upstream.log" \
+				apt-get source -q "qemu=$v"); then
+				log "qemu=$v not available, trying the next version"
+				continue
+			fi
+			touch "$dir/.hsnic-complete"
+		fi
+		pristine=$dir
+		version=$upstream
+		return 0
+	done
+	die "no QEMU source package could be fetched"
+}
+
+# $1/src: Debian's tree plus hsnic's files and hw/net/qemu-integration.patch.
+# rsync -a keeps the mtime of unchanged files, so ninja only rebuilds what
+# changed.
+qemu_prepare_tree() {
+	local work=$1
+	mkdir -p "$work"
+	rsync -a --delete --exclude=/build "$pristine/" "$work/src/"
+	cp "$HSNIC_TOP"/hw/net/hsnic*.c "$work/src/hw/net/"
+	cp "$HSNIC_TOP/include/hsnic_abi.h" "$work/src/include/hw/net/hsnic_abi.h"
+	cat "$HSNIC_TOP/hw/net/trace-events" >>"$work/src/hw/net/trace-events"
+	(cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/hw/net/qemu-integration.patch") ||
+		die "hw/net/qemu-integration.patch does not apply to QEMU $version"
+}
