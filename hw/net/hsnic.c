@@ -801,6 +801,18 @@ static void hsnic_queue_disable(HsnicState *s, unsigned q, bool rx)
         /* Its segments arrived while the queue ran: deliver them. */
         hsnic_rsc_flush(s, q, "queue disabled");
     }
+    /*
+     * A doorbell written while the queue ran, whose bottom half has not
+     * run yet, is void now: the bottom half must not mistake it for a
+     * doorbell on a disabled queue (a guest error).
+     */
+    if (rx) {
+        qatomic_and(&s->rx_db_rung, ~BIT_ULL(q));
+        qatomic_and(&s->hdr_db_rung, ~BIT_ULL(q));
+        qatomic_and(&s->rx_db_pending, ~BIT_ULL(q));
+    } else {
+        qatomic_and(&s->tx_db_rung, ~BIT_ULL(q));
+    }
     r->ctrl &= ~HSNIC_Q_CTRL_ENABLE;
     r->status = 0;
     if (rx) {
