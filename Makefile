@@ -13,13 +13,16 @@
 #                   debug, refcount trackers); docs/reliability.md
 #   make bench      hsnic against virtio-net-pci, igb and e1000e between two
 #                   VMs (docs/performance.md); BENCH_ARGS="--quick" etc.
+#   make debug      boot a lab with a gdbstub per VM, print the gdb command
+#                   that attaches to each, keep it up until Ctrl-C
+#                   (docs/debugging.md); DEBUG_ARGS="-t loop" etc.
 
 HSNIC_CACHE ?= $(HOME)/.cache/hsnic
 export HSNIC_CACHE
 PYTHON := /usr/bin/python3
 
 .PHONY: all deps qemu kernel driver rootfs selftests demo test test-unit \
-	unit-build check-style clean bench test-sanitize fuzz
+	unit-build check-style clean bench test-sanitize fuzz debug
 
 all: qemu kernel driver rootfs selftests
 
@@ -72,6 +75,13 @@ check-style:
 
 bench: all
 	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
+
+# make debug: `scripts/lab.py run --gdb` without a command keeps the lab
+# up until Ctrl-C, which shuts the VMs down; lines typed meanwhile run in
+# vm0 ("vm1: CMD" in vm1). DEBUG_ARGS: more `run` options (docs/lab.md).
+DEBUG_ARGS ?= -t pair -n hsnic
+debug: all
+	$(PYTHON) scripts/lab.py run --gdb $(DEBUG_ARGS)
 
 # make fuzz: build QEMU's libFuzzer binary with ASan/UBSan and run
 # generic-fuzz-hsnic and hsnic-rx for FUZZ_SECONDS each (FUZZ_TARGET=one

@@ -79,7 +79,7 @@ apt-get install -y -q --no-install-recommends \
 	libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev \
 	flex bison bc libelf-dev libssl-dev dwarves cpio xz-utils zstd \
 	kmod rsync mmdebstrap seabios e2fsprogs \
-	socat iproute2 busybox-static \
+	socat iproute2 busybox-static gdb \
 	libmnl-dev libcap-dev libnuma-dev \
 	clang clang-14 llvm-14 libclang-rt-14-dev \
 	"meson/bookworm-backports" >/dev/null

@@ -23,8 +23,10 @@ import argparse
 import base64
 import itertools
 import os
+import select
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -284,6 +286,24 @@ class Agent:
         self.sock.sendall(("RUN %s %d %s\n" % (cid, timeout, payload)).encode())
         return cid
 
+    def hello(self, timeout, alive):
+        """Wait for the guest's READY on a new connection: the agent
+        answers HELLO once the guest sees the host side open again."""
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            self.ready = False
+        while True:
+            self.sock.sendall(b"HELLO 0\n")
+            with self.cv:
+                self.cv.wait_for(lambda: self.ready or self.closed, 1.0)
+                if self.ready:
+                    return
+                if self.closed or not alive():
+                    raise LabError("%s: agent connection lost" % self.name)
+            if time.monotonic() > deadline:
+                raise LabError("%s: agent silent after reconnecting"
+                               % self.name)
+
     def wait(self, cid, timeout, alive):
         deadline = time.monotonic() + timeout + 15
         with self.cv:
@@ -307,14 +327,29 @@ class VM:
         self.name = name
         self.dir = os.path.join(lab.workdir, name)
         os.makedirs(self.dir)
-        self.console = os.path.join(self.dir, "console.log")
-        self.qmp_path = os.path.join(self.dir, "qmp.sock")
-        self.agent = Agent(os.path.join(self.dir, "agent.sock"), name)
+        # A migrated VM lives on in a new QEMU process: generation N > 0
+        # has its own sockets and logs (name-gN.ext); all logs are read.
+        self.gen = 0
+        self.consoles = []
+        self.qemu_logs = []
+        self._new_generation()
+        self.agent = Agent(self.agent_path, name)
         self.nics = []          # (netdev id, mac)
         self.netdev_args = []
         self.proc = None
         self.qmp = None
         self.qemu_report = None     # sanitizer lines, kept at shutdown
+
+    def _path(self, base, ext=""):
+        suffix = "-g%d" % self.gen if self.gen else ""
+        return os.path.join(self.dir, base + suffix + (ext and "." + ext))
+
+    def _new_generation(self):
+        self.console = self._path("console", "log")
+        self.qmp_path = self._path("qmp", "sock")
+        self.agent_path = self._path("agent", "sock")
+        self.consoles.append(self.console)
+        self.qemu_logs.append(self._path("qemu", "log"))
 
     def mac(self, n):
         return "52:54:00:48:%02x:%02x" % (self.index, n)
@@ -339,16 +374,17 @@ class VM:
                  "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
                  "-kernel", art.bzimage,
                  "-append", " ".join(["console=ttyS0", "root=/dev/vda",
-                                      "rw", "init=/sbin/hsnic-init",
-                                      "panic=-1", "hsnic.name=" + self.name]
+                                      "ro" if lab.migratable else "rw",
+                                      "init=/sbin/hsnic-init", "panic=-1", "hsnic.name=" + self.name]
                                      + lab.cmdline),
-                 "-drive", "file=%s,if=virtio,format=raw,snapshot=on"
-                 % art.rootfs,
-                 "-drive", "file=%s,if=virtio,format=raw,snapshot=on"
-                 % lab.payload,
+                 "-drive", "file=%s,if=virtio,format=raw,%s"
+                 % (art.rootfs, "readonly=on" if lab.migratable
+                    else "snapshot=on"),
+                 "-drive", "file=%s,if=virtio,format=raw%s"
+                 % (lab.payload, "" if lab.migratable else ",snapshot=on"),
                  "-device", "virtio-serial-pci,id=vser",
                  "-chardev", "socket,id=agent,path=%s,server=on,wait=off"
-                 % self.agent.path,
+                 % self.agent_path,
                  "-device", "virtserialport,bus=vser.0,chardev=agent,"
                  "name=lab.agent"]
         for i, ((nid, mac), nd) in enumerate(zip(self.nics,
@@ -363,15 +399,54 @@ class VM:
                 dev += ",romfile="
             args += ["-device", dev]
         args += lab.extra_qemu_args
+        if lab.gdb:
+            # QEMU's gdbstub on a socket of this VM's own; the guest keeps
+            # running until a debugger attaches (wait=off).
+            args += ["-gdb", "unix:%s,server=on,wait=off" % self.gdb_socket]
         return args
 
-    def start(self):
-        cmd = self.command()
+    @property
+    def gdb_socket(self):
+        """Path of this VM's gdbstub socket (Lab(gdb=True))."""
+        return self._path("gdb", "sock")
+
+    @property
+    def gdbinit(self):
+        """The gdb script write_gdbinit() writes: `gdb -q -x` it."""
+        return os.path.join(self.dir, "gdbinit")
+
+    def write_gdbinit(self):
+        """Write the commands that attach gdb to this VM's gdbstub with
+        the guest kernel's symbols and helpers (lx-*) and hsnic.ko's
+        symbols; return the file's path."""
+        kdir = self.lab.art.kdir
+        # hsnic.ko as built, the file the payload's /lab/modules holds
+        moddir = os.path.dirname(os.path.abspath(self.lab.art.module)) \
+            if self.lab.nic == "hsnic" else self.dir
+        lines = [
+            "# gdb for lab VM %s (scripts/lab.py --gdb): gdb -q -x %s"
+            % (self.name, self.gdbinit),
+            "set auto-load safe-path /",
+            "file %s" % os.path.join(kdir, "vmlinux"),
+            "source %s" % os.path.join(kdir, "vmlinux-gdb.py"),
+            # Attaching stops the guest until `continue` or `detach`.
+            "target remote %s" % self.gdb_socket,
+            # lx-symbols also scans gdb's working directory for *.ko,
+            # recursively: work from the module's directory, not $HOME.
+            "cd %s" % moddir,
+            "lx-symbols %s" % moddir,
+        ]
+        with open(self.gdbinit, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return self.gdbinit
+
+    def start(self, extra=()):
+        cmd = self.command() + list(extra)
         if self.lab.netns:
             cmd = ["ip", "netns", "exec", self.lab.netns] + cmd
-        with open(os.path.join(self.dir, "cmdline"), "w") as f:
+        with open(self._path("cmdline"), "w") as f:
             f.write(" ".join(shlex.quote(a) for a in cmd) + "\n")
-        self.stderr = open(os.path.join(self.dir, "qemu.log"), "w")
+        self.stderr = open(self.qemu_logs[-1], "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=self.stderr, stderr=self.stderr,
                                      start_new_session=True)
@@ -412,11 +487,15 @@ class VM:
             return self.agent.results[cid][1]
 
     def console_text(self):
-        try:
-            with open(self.console, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        """The guest's console, all QEMU generations (see migrate())."""
+        text = ""
+        for path in self.consoles:
+            try:
+                with open(path, errors="replace") as f:
+                    text += f.read()
+            except OSError:
+                pass
+        return text
 
     def console_tail(self, n=40):
         lines = self.console_text().splitlines()[-n:]
@@ -427,16 +506,28 @@ class VM:
         return [ln for ln in self.console_text().splitlines()
                 if any(a in ln for a in CONSOLE_ALARMS)]
 
+    def alarm_report(self, after=60):
+        """The console from the first alarm on: a splat's whole report
+        (KASAN, lockdep, WARN with their stack traces), not just the
+        console's last lines."""
+        lines = self.console_text().splitlines()
+        for i, ln in enumerate(lines):
+            if any(a in ln for a in CONSOLE_ALARMS):
+                return "--- %s console from line %d ---\n%s" % (
+                    self.name, i + 1, "\n".join(lines[i:i + after]))
+        return ""
+
     def qemu_alarms(self):
         """Sanitizer reports QEMU wrote so far (after shutdown: all)."""
         if self.qemu_report is not None:
             return self.qemu_report
-        try:
-            with open(os.path.join(self.dir, "qemu.log"),
-                      errors="replace") as f:
-                text = f.read()
-        except OSError:
-            return []
+        text = ""
+        for path in self.qemu_logs:
+            try:
+                with open(path, errors="replace") as f:
+                    text += f.read()
+            except OSError:
+                pass
         # the report lines and the stack frames (#N ...) that follow them
         out, in_report = [], False
         for ln in text.splitlines():
@@ -458,6 +549,84 @@ class VM:
                               "act": "echo clear > %s" % KMEMLEAK if clear
                               else "cat %s" % KMEMLEAK}, timeout=300)
         return "" if clear or "unreferenced object" not in out else out
+
+    def migrate(self, timeout=300):
+        """Live-migrate the guest into a new QEMU process on this host, as
+        between two hosts with shared storage, and switch this object
+        (QMP, agent, console) over to it; the old process then quits.
+
+        Needs a loop-topology lab (its NICs' sockets belong to this VM
+        alone, so the new process simply binds fresh ones) started with
+        migratable=True. Guest commands running across the switch go
+        on, but their output reaches the host only if they write it after
+        the new connection is up: have them leave results in files.
+        Returns QEMU's query-migrate figures.
+        """
+        lab = self.lab
+        if lab.topology != "loop" or not lab.migratable:
+            raise LabError("migrate() needs the loop topology and "
+                           "migratable=True")
+        old = (self.proc, self.qmp, self.agent, self.stderr)
+        self.gen += 1
+        self._new_generation()
+        self.netdev_args = [re.sub(r"/l([01])(-g\d+)?\.sock",
+                                   r"/l\1-g%d.sock" % self.gen, a)
+                            for a in self.netdev_args]
+        uri = "unix:" + self._path("migrate", "sock")
+        self.start(extra=["-incoming", uri])
+        try:
+            self.qmp = QMP(self.qmp_path, timeout=30)
+            old[1].cmd("migrate", uri=uri)
+            deadline = time.monotonic() + timeout
+            while True:
+                info = old[1].cmd("query-migrate")
+                if info.get("status") == "completed":
+                    break
+                if info.get("status") in ("failed", "cancelled"):
+                    raise LabError("%s: migration %s: %s" % (
+                        self.name, info["status"],
+                        info.get("error-desc", "")))
+                if time.monotonic() > deadline:
+                    raise LabError("%s: migration still %s after %d s"
+                                   % (self.name, info.get("status"),
+                                      timeout))
+                time.sleep(0.2)
+        except BaseException:
+            # Keep running where we were; drop the half-made destination.
+            if self.alive():
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait()
+            self.stderr.close()
+            self.proc, self.qmp, self.agent, self.stderr = old
+            raise
+        try:
+            old[1].cmd("quit")
+            old[0].wait(30)
+        except (OSError, LabError, subprocess.TimeoutExpired):
+            os.killpg(old[0].pid, 9)
+            old[0].wait()
+        old[1].close()
+        old[3].close()
+        self.agent = Agent(self.agent_path, self.name)
+        self.agent.ids = old[2].ids     # guest command ids stay unique
+        self.agent.connect(timeout=30)
+        self.agent.hello(60, self.alive)
+        return info
+
+    def savevm(self, tag):
+        """Internal snapshot (HMP savevm) of a running lab VM: its RAM and
+        device state go into the snapshot=on disk overlays."""
+        out = self.qmp.hmp("savevm %s" % tag)
+        if out.strip():
+            raise LabError("%s: savevm: %s" % (self.name, out.strip()))
+
+    def loadvm(self, tag):
+        """Go back to a savevm snapshot; the guest resumes from there."""
+        out = self.qmp.hmp("loadvm %s" % tag)
+        if out.strip():
+            raise LabError("%s: loadvm: %s" % (self.name, out.strip()))
+        if self.qmp.cmd("query-status")["status"] != "running":
+            self.qmp.cmd("cont")
 
     def shutdown(self, timeout=30):
         if not self.alive():
@@ -498,7 +667,8 @@ class Lab:
 
     def __init__(self, topology="pair", nic="hsnic", mem=1024, smp=2,
                  art=None, accel=None, cmdline=(), extra_qemu_args=(),
-                 keep=False, quiet=False, half=None, tcp=None):
+                 keep=False, quiet=False, half=None, tcp=None,
+                 migratable=False, gdb=False):
         if topology not in TOPOLOGIES:
             raise LabError("unknown topology %r (one of %s)"
                            % (topology, ", ".join(TOPOLOGIES)))
@@ -520,7 +690,18 @@ class Lab:
         self.smp = smp
         self.art = art or Artifacts()
         self.cmdline = list(cmdline)
+        # gdb=True: a gdbstub per VM (VM.gdb_socket, VM.write_gdbinit());
+        # the guest kernel is built without KASLR, nokaslr makes sure.
+        self.gdb = gdb
+        if gdb:
+            self.cmdline.append("nokaslr")
         self.extra_qemu_args = list(extra_qemu_args)
+        # Disks are throw-away overlays (snapshot=on) unless the lab is to
+        # migrate (VM.migrate()): then both QEMU processes share them as
+        # two hosts share storage, the root image read-only (the guest
+        # mounts it so and writes only to tmpfs) and the lab's own payload
+        # disk, private to this run, writable.
+        self.migratable = migratable
         self.keep = keep
         self.quiet = quiet
         if accel:
@@ -656,6 +837,8 @@ class Lab:
         self._build_topology()
         self._build_payload()
         for vm in self.vms:
+            if self.gdb:
+                vm.write_gdbinit()
             vm.start()
         if self.taps:
             self._attach_taps()
@@ -726,10 +909,18 @@ def cmd_run(args):
     elif args.command:
         script = " ".join(args.command) if len(args.command) > 1 \
             else args.command[0]
+    elif args.gdb:
+        script = None           # wait_for_ctrl_c()
     else:
         raise LabError("nothing to run: give -- CMD or --script FILE")
     with Lab(args.topology, args.nic, mem=args.mem, smp=args.smp,
-             keep=args.keep, half=args.half, tcp=args.tcp) as lab:
+             keep=args.keep, half=args.half, tcp=args.tcp,
+             gdb=args.gdb) as lab:
+        if args.gdb:
+            print_gdb_attach(lab)
+            if script is None:
+                return wait_for_ctrl_c(lab, args.half or args.vm,
+                                       args.timeout)
         want = args.half or args.vm
         targets = lab.vms if want == "all" else \
             [v for v in lab.vms if v.name == want]
@@ -749,6 +940,71 @@ def cmd_run(args):
         for name, lines in lab.alarms().items():
             log("%s console reported:\n  %s" % (name, "\n  ".join(lines)))
         return rc
+
+
+def print_gdb_attach(lab):
+    """--gdb: the one command per VM that attaches gdb to it."""
+    log("gdbstubs up; attaching stops that guest until `continue`, "
+        "`detach` or `quit` (docs/debugging.md):")
+    for vm in lab.vms:
+        log("  %s: gdb -q -x %s" % (vm.name, vm.gdbinit))
+
+
+def wait_for_ctrl_c(lab, want, timeout):
+    """`run --gdb` without a command: keep the lab up until Ctrl-C (or
+    SIGTERM or SIGHUP, or Ctrl-D on a terminal), then shut it down. Each
+    line typed on stdin runs as a bash command in the --vm VM, or in vmN
+    for "vmN: CMD"."""
+    def interrupt(*_):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+    vms = {vm.name: vm for vm in lab.vms}
+    if want != "all" and want not in vms:
+        raise LabError("no VM named %s in %s" % (want, lab.topology))
+    tty = sys.stdin.isatty()
+    log("the lab stays up until Ctrl-C%s" % (
+        "; a line typed here runs in %s ('vmN: CMD' in vmN)" % want
+        if tty else ""))
+
+    def run_line(line):
+        name, sep, rest = line.partition(":")
+        if sep and name.strip() in vms:
+            targets, cmd = [vms[name.strip()]], rest
+        else:
+            targets, cmd = lab.vms if want == "all" else [vms[want]], line
+        for vm in targets:
+            if cmd.strip():
+                rc, _ = vm.run(cmd, timeout, echo=lambda ln: print(
+                    ln, flush=True))
+                if rc:
+                    log("%s: exit code %d" % (vm.name, rc))
+
+    fd, buf, reading = sys.stdin.fileno(), b"", True
+    try:
+        while True:
+            for vm in lab.vms:
+                if not vm.alive():
+                    raise LabError("%s: QEMU exited\n%s"
+                                   % (vm.name, vm.console_tail()))
+            if not reading:
+                time.sleep(1)
+                continue
+            if not select.select([fd], [], [], 1)[0]:
+                continue
+            data = os.read(fd, 4096)
+            if not data:
+                if tty:
+                    break           # Ctrl-D
+                reading = False     # /dev/null or a finished pipe
+            *lines, buf = (buf + data).split(b"\n")
+            for line in lines:
+                run_line(line.decode("utf-8", "replace"))
+    except KeyboardInterrupt:
+        log("interrupted: shutting the lab down")
+        return 130
+    log("shutting the lab down")
+    return 0
 
 
 def cmd_demo(args):
@@ -795,6 +1051,9 @@ def main(argv=None):
                    help="keep the work dir (console logs, QEMU logs)")
     r.add_argument("--tcp", metavar="HOST:PORT",
                    help="pair-tcp: vm0 listens on / vm1 connects to this")
+    r.add_argument("--gdb", action="store_true",
+                   help="a gdbstub per VM (kernel booted with nokaslr); "
+                   "prints the gdb command that attaches to each")
     r.add_argument("--half", choices=("vm0", "vm1"),
                    help="pair-tcp: boot only this VM (the other one runs on "
                    "another host with the same --tcp)")

@@ -25,6 +25,7 @@ import unit_tests  # noqa: E402,F401
 import qtest_tests  # noqa: E402,F401
 import lab_tests  # noqa: E402,F401
 import devmem_tests  # noqa: E402,F401
+import debug_tests  # noqa: E402,F401
 
 
 def main():

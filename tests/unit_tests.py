@@ -201,9 +201,13 @@ def console_alarms():
                 "[ 2.0] ------------[ cut here ]------------\n"
                 "[ 2.1] WARNING: CPU: 0 PID: 1 at net/core/dev.c:1 x+0x1\n"
                 "[ 3.0] Kernel panic - not syncing: Fatal exception\n")
-    vm.console = f.name
+    vm.consoles = [f.name]
     alarms = vm.console_alarms()
+    report = vm.alarm_report()
     os.unlink(f.name)
     assert len(alarms) == 2 and "WARNING" in alarms[0] and \
         "panic" in alarms[1], alarms
     assert "Kernel panic" in "\n".join(alarms)
+    # the report starts at the first alarm and goes on past it
+    assert "from line 3" in report and "Link is Up" not in report and \
+        "Kernel panic" in report, report
