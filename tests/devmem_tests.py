@@ -161,7 +161,7 @@ def xdp_actions(env):
     assert rc == 0, "xdp-actions.sh exited %d:\n%s" % (rc, out[-3000:])
 
 
-MISUSE_CASES = 10
+MISUSE_CASES = 14
 
 
 @test(st, "devmem-misuse")

@@ -2,7 +2,9 @@
 """Devmem misuse on hsnic, run inside a lab guest as root.
 
 usage: misuse.py IFNAME
-       misuse.py --hold IFNAME   (bind queue 1, print "bound", sleep)
+       misuse.py --hold IFNAME          (bind queue 1, print "bound", sleep)
+       misuse.py --hold-tokens IFNAME   (also receive 4 MiB into it and
+                                         keep the tokens, print "holding N")
 
 Each case does one thing a user should not do with devmem and checks
 that it gets a clear error (errno and extack message) or the documented
@@ -24,12 +26,18 @@ import time
 sys.path.insert(0, "/lab/selftests")
 from net.lib.py import NetdevFamily, NlError  # noqa: E402
 
-HOLD = sys.argv[1] == "--hold"
+HOLD = sys.argv[1] in ("--hold", "--hold-tokens")
+HOLD_TOKENS = sys.argv[1] == "--hold-tokens"
 IF = sys.argv[-1]
 IFINDEX = socket.if_nametoindex(IF)
 XDP_OBJ = "/lab/selftests/hsnic/hsx.bpf.o"
 DMABUF_SIZE = 16 << 20
 SO_DEVMEM_DONTNEED = 80
+SCM_DEVMEM_LINEAR, SCM_DEVMEM_DMABUF = 78, 79
+MSG_SOCK_DEVMEM = 0x2000000
+DONTNEED_MAX = 128          # tokens per SO_DEVMEM_DONTNEED call
+# The loop topology: IF has 192.0.2.1, its peer 192.0.2.2 in netns remote.
+ME, PEER, PORT = "192.0.2.1", "192.0.2.2", 5201
 UDMABUF_CREATE = (1 << 30) | (24 << 16) | (ord("u") << 8) | 0x42
 F_ADD_SEALS, F_SEAL_SHRINK = 1033, 2
 
@@ -103,6 +111,14 @@ def release(*families):
         nf.sock.close()
 
 
+def reload_driver():
+    """insmod hsnic again after an rmmod: the netdev is new (by MAC the
+    same name, a new ifindex)."""
+    global IFINDEX
+    sh("insmod /lab/modules/hsnic.ko && lab-netsetup --wait 20")
+    IFINDEX = socket.if_nametoindex(IF)
+
+
 def queue_bound(q):
     nf = NetdevFamily()
     info = nf.queue_get({"ifindex": IFINDEX, "id": q, "type": "rx"})
@@ -130,11 +146,128 @@ def case(name):
     return deco
 
 
+def dontneed(sock, blob):
+    buf = ctypes.create_string_buffer(blob, len(blob))
+    ret = libc.setsockopt(sock.fileno(), socket.SOL_SOCKET,
+                          SO_DEVMEM_DONTNEED, buf, len(blob))
+    return ret if ret >= 0 else -ctypes.get_errno()
+
+
+class Steer:
+    """RSS onto queue 0 only, and the test flow (PEER -> ME:PORT) to
+    queue 1 by an ntuple rule: what ncdevmem sets up for a bound queue."""
+
+    def __enter__(self):
+        sh("ethtool -X %s equal 1" % IF)
+        out = sh("ethtool -N %s flow-type tcp4 src-ip %s dst-ip %s dst-port "
+                 "%d action 1" % (IF, PEER, ME, PORT)).stdout
+        self.rule = out.split()[-1] if "rule" in out.lower() else None
+        return self
+
+    def __exit__(self, *exc):
+        if self.rule:
+            sh("ethtool -N %s delete %s" % (IF, self.rule), check=False)
+        sh("ethtool -X %s default" % IF, check=False)
+        return False
+
+
+class Flow:
+    """A TCP flow from the peer namespace into a devmem-receiving socket:
+    @nbytes of zeros, sent by socat in netns remote."""
+
+    def __init__(self, nbytes):
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind((ME, PORT))
+        self.srv.listen(1)
+        self.sender = subprocess.Popen(
+            ["ip", "netns", "exec", "remote", "sh", "-c",
+             "head -c %d /dev/zero | socat -u - TCP:%s:%d"
+             % (nbytes, ME, PORT)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.srv.settimeout(30)
+        self.conn, _ = self.srv.accept()
+        self.srv.close()
+        self.conn.settimeout(1.0)
+        self.nbytes = nbytes
+        self.got = 0            # bytes received, both kinds
+        self.dmabuf = 0         # of which in the dma-buf
+        self.linear = 0         # in the bound queue's header buffers
+        self.tokens = []        # tokens received and not returned
+
+    def recv(self, until, hold, stall=60):
+        """Receive until @until bytes in all: True; False after @stall
+        seconds without progress. With @hold, keep every token, else
+        return each batch at once."""
+        last = time.monotonic()
+        while self.got < until:
+            try:
+                data, anc, _, _ = self.conn.recvmsg(65536, 16384,
+                                                    MSG_SOCK_DEVMEM)
+            except socket.timeout:
+                if time.monotonic() - last > stall:
+                    return False
+                continue
+            if not data and not anc:
+                raise AssertionError("peer closed after %d of %d bytes"
+                                     % (self.got, self.nbytes))
+            last = time.monotonic()
+            # recvmsg's count includes the bytes the cmsgs point at
+            self.got += len(data)
+            batch = []
+            for level, kind, blob in anc:
+                if level != socket.SOL_SOCKET:
+                    continue
+                _, size, token, _, _ = struct.unpack("QIIII", blob[:24])
+                if kind == SCM_DEVMEM_LINEAR:
+                    self.linear += size
+                elif kind == SCM_DEVMEM_DMABUF:
+                    self.dmabuf += size
+                    batch.append(token)
+            if hold:
+                self.tokens += batch
+            else:
+                self.give_back(batch)
+        return True
+
+    def give_back(self, tokens=None):
+        """SO_DEVMEM_DONTNEED on @tokens (default: all held), 128 at a
+        time; returns how many the kernel freed."""
+        tokens = self.tokens if tokens is None else tokens
+        freed = 0
+        for i in range(0, len(tokens), DONTNEED_MAX):
+            blob = b"".join(struct.pack("II", t, 1)
+                            for t in tokens[i:i + DONTNEED_MAX])
+            ret = dontneed(self.conn, blob)
+            if ret < 0:
+                raise AssertionError("SO_DEVMEM_DONTNEED: %s" % os.strerror(
+                    -ret))
+            freed += ret
+        if tokens is self.tokens:
+            self.tokens = []
+        return freed
+
+    def close(self):
+        self.conn.close()
+        try:
+            self.sender.wait(30)
+        except subprocess.TimeoutExpired:
+            self.sender.kill()
+            self.sender.wait()
+
+
 if HOLD:
     sh("ethtool -G %s tcp-data-split on" % IF)
     _nf = NetdevFamily()
     bind(_nf, [1])
-    print("bound", flush=True)
+    if HOLD_TOKENS:
+        Steer().__enter__()
+        _fl = Flow(64 << 20)
+        assert _fl.recv(2 << 20, hold=True), "stalled"
+        assert _fl.dmabuf, "no data went to the dma-buf"
+        print("holding %d" % len(_fl.tokens), flush=True)
+    else:
+        print("bound", flush=True)
     time.sleep(3600)
     sys.exit(0)
 
@@ -226,13 +359,6 @@ def _():
     raise AssertionError("queue 1 still bound after the socket closed")
 
 
-def dontneed(sock, blob):
-    buf = ctypes.create_string_buffer(blob, len(blob))
-    ret = libc.setsockopt(sock.fileno(), socket.SOL_SOCKET,
-                          SO_DEVMEM_DONTNEED, buf, len(blob))
-    return ret if ret >= 0 else -ctypes.get_errno()
-
-
 @case("dontneed-bad-token-lists")
 def _():
     srv = socket.socket()
@@ -267,8 +393,99 @@ def _():
     child.kill()
     child.wait()
     assert res.returncode == 0, "rmmod: %s" % res.stderr
-    sh("insmod /lab/modules/hsnic.ko && lab-netsetup --wait 20")
+    reload_driver()
     return "hsnic unloaded with a binding held, reloaded"
+
+
+DMABUF_MIB = DMABUF_SIZE >> 20
+# Each received segment takes a whole 4 KiB net_iov (hsnic's RX buffers
+# are pages): a 16 MiB dma-buf holds 4096 segments, ~5.9 MB of MSS-sized
+# payload, while user space keeps their tokens.
+
+
+@case("close-socket-holding-tokens")
+def _():
+    nf = NetdevFamily()
+    bind(nf, [1])
+    with Steer():
+        fl = Flow(3 << 20)
+        assert fl.recv(3 << 20, hold=True), "stalled holding 3 MiB"
+        held, dmabuf, lin = len(fl.tokens), fl.dmabuf, fl.linear
+        assert dmabuf > 0, "no data went to the dma-buf"
+        fl.close()
+        # 40 MiB through the 16 MiB dma-buf: only if the closed socket's
+        # tokens came back
+        fl = Flow(40 << 20)
+        assert fl.recv(40 << 20, hold=False), "stalled: tokens not back"
+        fl.close()
+    release(nf)
+    return ("closed holding %d tokens (of 3 MiB, %d KiB in the dma-buf, "
+            "%d KiB linear); then 40 MiB through the %d MiB dma-buf"
+            % (held, dmabuf >> 10, lin >> 10, DMABUF_MIB))
+
+
+@case("exhaust-dmabuf-holding-tokens")
+def _():
+    nf = NetdevFamily()
+    bind(nf, [1])
+    with Steer():
+        fl = Flow(48 << 20)
+        done = fl.recv(48 << 20, hold=True, stall=5)
+        assert not done, "48 MiB arrived with every token held in a " \
+            "%d MiB dma-buf" % DMABUF_MIB
+        held, at = len(fl.tokens), fl.got
+        freed = fl.give_back()
+        assert freed == held, "freed %d of %d tokens" % (freed, held)
+        assert fl.recv(48 << 20, hold=False, stall=60), \
+            "the flow did not resume after the tokens came back"
+        fl.close()
+    release(nf)
+    return ("stalled at %.1f MiB with %d tokens held; all returned, the "
+            "flow resumed, 48 MiB arrived" % (at / 2**20, held))
+
+
+@case("unbind-while-tokens-held")
+def _():
+    nf = NetdevFamily()
+    bind(nf, [1])
+    with Steer():
+        fl = Flow(16 << 20)
+        assert fl.recv(2 << 20, hold=True), "stalled holding 2 MiB"
+        assert fl.dmabuf > 0, "no data went to the dma-buf"
+        release(nf)         # unbind: queue 1 restarts on host pages
+        for _ in range(50):
+            if not queue_bound(1):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("queue 1 still bound")
+        assert fl.recv(16 << 20, hold=True), "stalled after unbind"
+        # (segments already in flight may still have landed in the dma-buf)
+        held = len(fl.tokens)
+        freed = fl.give_back()
+        fl.close()
+    assert freed == held, "freed %d of %d tokens after unbind" % (
+        freed, held)
+    return ("unbound holding tokens; the flow went on in host memory, "
+            "then all %d tokens were returned" % freed)
+
+
+@case("unload-driver-holding-tokens")
+def _():
+    child = subprocess.Popen([sys.executable, os.path.abspath(__file__),
+                              "--hold-tokens", IF], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        line = child.stdout.readline().strip()
+        assert line.startswith("holding "), "child: %r" % line
+        res = sh("rmmod hsnic", check=False)
+    finally:
+        child.kill()
+        child.wait()
+    assert res.returncode == 0, "rmmod: %s" % res.stderr
+    reload_driver()
+    return "hsnic unloaded while a process held %s tokens, reloaded" % (
+        line.split()[1])
 
 
 sys.exit(1 if failed else 0)
