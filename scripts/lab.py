@@ -21,6 +21,7 @@ The module is also the Python API the tests use:
 
 import argparse
 import base64
+import glob
 import itertools
 import os
 import select
@@ -56,6 +57,9 @@ CONSOLE_ALARMS = ("Kernel panic", "BUG:", "Oops:", "WARNING:",
 QEMU_ALARMS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
+# filter-dump's capture length (its default, 65536, would cut the
+# 64 KiB TSO frames a vnet_hdr backend such as pair-tap gets whole)
+PCAP_SNAPLEN = 262144
 
 
 def sanitize_mode():
@@ -399,6 +403,18 @@ class VM:
                 dev += ",romfile="
             args += ["-device", dev]
         args += lab.extra_qemu_args
+        if lab.pcap:
+            # Every frame crossing each NIC's netdev, both directions, as
+            # the wire carries it; one file per NIC and QEMU generation.
+            for i, (nid, _) in enumerate(self.nics):
+                args += ["-object", "filter-dump,id=dump%d,netdev=%s,"
+                         "file=%s,maxlen=%d" % (i, nid, self._path(
+                             "nic%d" % i, "pcap"), PCAP_SNAPLEN)]
+        if lab.trace:
+            # QEMU's trace events (log backend) into trace.log, not stderr
+            for pattern in lab.trace:
+                args += ["-trace", pattern]
+            args += ["-D", self._path("trace", "log")]
         if lab.gdb:
             # QEMU's gdbstub on a socket of this VM's own; the guest keeps
             # running until a debugger attaches (wait=off).
@@ -668,7 +684,7 @@ class Lab:
     def __init__(self, topology="pair", nic="hsnic", mem=1024, smp=2,
                  art=None, accel=None, cmdline=(), extra_qemu_args=(),
                  keep=False, quiet=False, half=None, tcp=None,
-                 migratable=False, gdb=False):
+                 migratable=False, gdb=False, pcap=False, trace=None):
         if topology not in TOPOLOGIES:
             raise LabError("unknown topology %r (one of %s)"
                            % (topology, ", ".join(TOPOLOGIES)))
@@ -696,6 +712,13 @@ class Lab:
         if gdb:
             self.cmdline.append("nokaslr")
         self.extra_qemu_args = list(extra_qemu_args)
+        # pcap=True: a filter-dump per NIC into <vm dir>/nicN[-gN].pcap;
+        # pcap=DIR: also copied to DIR by stop() (pcap_files lists them).
+        # trace=PATTERN or [PATTERN, ...]: QEMU trace events into
+        # <vm dir>/trace[-gN].log.
+        self.pcap = pcap
+        self.pcap_files = []
+        self.trace = [trace] if isinstance(trace, str) else list(trace or ())
         # Disks are throw-away overlays (snapshot=on) unless the lab is to
         # migrate (VM.migrate()): then both QEMU processes share them as
         # two hosts share storage, the root image read-only (the guest
@@ -865,10 +888,31 @@ class Lab:
             subprocess.run(["ip", "netns", "del", self.netns],
                            capture_output=True)
             self.netns = None
+        # getattr: unit tests make bare Labs (Lab.__new__) and stop them
+        pcap, trace = getattr(self, "pcap", None), getattr(self, "trace", ())
+        if isinstance(pcap, str) and os.path.isdir(self.workdir):
+            self._save_pcaps(pcap)
+        if trace and self.keep and not self.quiet:
+            for path in sorted(glob.glob(os.path.join(
+                    self.workdir, "vm*", "trace*.log"))):
+                log("trace: %s" % path)
         if not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
         elif not self.quiet:
             log("kept %s" % self.workdir)
+
+    def _save_pcaps(self, dest):
+        """Copy every VM's captures, all generations, to dest as
+        vmN-nicN[-gN].pcap."""
+        os.makedirs(dest, exist_ok=True)
+        for vm in self.vms:
+            for src in sorted(glob.glob(os.path.join(vm.dir, "nic*.pcap"))):
+                dst = os.path.join(os.path.abspath(dest), "%s-%s" % (
+                    vm.name, os.path.basename(src)))
+                shutil.copyfile(src, dst)
+                self.pcap_files.append(dst)
+                if not self.quiet:
+                    log("pcap: %s (%d bytes)" % (dst, os.path.getsize(dst)))
 
     def alarms(self):
         return {vm.name: vm.console_alarms() for vm in self.vms
@@ -914,8 +958,8 @@ def cmd_run(args):
     else:
         raise LabError("nothing to run: give -- CMD or --script FILE")
     with Lab(args.topology, args.nic, mem=args.mem, smp=args.smp,
-             keep=args.keep, half=args.half, tcp=args.tcp,
-             gdb=args.gdb) as lab:
+             keep=args.keep or bool(args.trace), half=args.half, tcp=args.tcp,
+             gdb=args.gdb, pcap=args.pcap, trace=args.trace) as lab:
         if args.gdb:
             print_gdb_attach(lab)
             if script is None:
@@ -1054,6 +1098,13 @@ def main(argv=None):
     r.add_argument("--gdb", action="store_true",
                    help="a gdbstub per VM (kernel booted with nokaslr); "
                    "prints the gdb command that attaches to each")
+    r.add_argument("--pcap", metavar="DIR",
+                   help="capture every NIC's frames (QEMU filter-dump) and "
+                   "copy the pcap files to DIR at the end")
+    r.add_argument("--trace", metavar="PATTERN", action="append",
+                   help="enable QEMU trace events matching PATTERN (e.g. "
+                   "'hsnic_err_*'; repeatable) into vmN/trace.log in the "
+                   "work dir; implies --keep")
     r.add_argument("--half", choices=("vm0", "vm1"),
                    help="pair-tcp: boot only this VM (the other one runs on "
                    "another host with the same --tcp)")
