@@ -23,6 +23,8 @@
 #include "libqos/hsnic.h"
 #include "libqos/pci-pc.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "qobject/qnum.h"
 
 #define RING            16
 #define BUF_LEN         2048
@@ -1245,6 +1247,140 @@ static void test_migration_busy(void *obj, void *data, QGuestAllocator *alloc)
     unlink(path);
 }
 
+/* ---- (15) Introspection: x-state (QMP) and info hsnic (HMP) ---- */
+
+/* The QOM path of the (only) hsnic device, added without an id. */
+static char *hsnic_qom_path(QTestState *qts)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': 'qom-list', 'arguments': "
+                            "{'path': '/machine/peripheral-anon'}}");
+    QListEntry *e;
+    char *path = NULL;
+
+    g_assert(qdict_haskey(resp, "return"));
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(resp, "return"), e) {
+        QDict *p = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!strcmp(qdict_get_str(p, "type"), "child<hsnic>")) {
+            g_assert_null(path);
+            path = g_strdup_printf("/machine/peripheral-anon/%s",
+                                   qdict_get_str(p, "name"));
+        }
+    }
+    qobject_unref(resp);
+    g_assert_nonnull(path);
+    return path;
+}
+
+/* The entry of @list whose member @key is @val. */
+static QDict *state_find(QDict *st, const char *list, const char *key,
+                         int64_t val)
+{
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(st, list), e) {
+        QDict *q = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (qdict_get_int(q, key) == val) {
+            return q;
+        }
+    }
+    g_assert_not_reached();
+}
+
+static void test_state(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QTestState *qts = qts_of(d);
+    QHsnicTxq t;
+    QHsnicRxq r;
+    struct hsnic_rx_cmpl rc;
+    uint8_t frame[256];
+    size_t len = frame_tcp4(frame, 100, 0, 0);
+    g_autofree char *path = hsnic_qom_path(qts);
+    QDict *resp, *st, *q;
+    QList *indir;
+    char *hmp;
+
+    txq_up(d, &t, 1);
+    rxq_up(d, &r, 2, HDR_BUF_LEN);
+    /* rule 5: TCP/IPv4 to port 80 goes to RX queue 2 */
+    qhsnic_wr(d, HSNIC_RULE(5) + HSNIC_RULE_DEST, 2 << HSNIC_RULE_QUEUE_SHIFT);
+    qhsnic_wr(d, HSNIC_RULE(5) + HSNIC_RULE_PORTS,
+              80 << HSNIC_RULE_DPORT_SHIFT);
+    qhsnic_wr(d, HSNIC_RULE(5) + HSNIC_RULE_PORTS_MASK,
+              HSNIC_RULE_DPORT_MASK);
+    qhsnic_wr(d, HSNIC_RULE(5) + HSNIC_RULE_CTRL, HSNIC_RULE_VALID |
+              (HSNIC_ACTION_QUEUE << HSNIC_RULE_ACTION_SHIFT) |
+              (HSNIC_FLOW_TCP4 << HSNIC_RULE_FLOW_SHIFT));
+    /* RSS context 0: indirection entries 0-3 */
+    qhsnic_wr(d, HSNIC_RSS(0) + HSNIC_RSS_INDIR(0), 0x00010203);
+    check_tx_works(d, &t, p);
+    peer_send(p, frame, len);
+    g_assert_true(qhsnic_rx_cmpl(d, &r, &rc));
+
+    resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
+                     "{'path': %s, 'property': 'x-state'}}", path);
+    g_assert(qdict_haskey(resp, "return"));
+    st = qdict_get_qdict(resp, "return");
+    g_assert_cmpint(qdict_get_int(st, "queue-pairs"), ==, d->num_qp);
+    g_assert_true(qdict_get_bool(st, "enabled"));
+    g_assert_cmpint(qlist_size(qdict_get_qlist(st, "txq")), ==, d->num_qp);
+
+    q = state_find(st, "txq", "queue", 1);
+    g_assert_true(qdict_get_bool(q, "enabled"));
+    g_assert_cmpint(qdict_get_int(q, "status"), ==, HSNIC_Q_STATUS_ENABLED);
+    g_assert_cmpint(qdict_get_int(q, "error"), ==, 0);
+    g_assert_cmpint(qdict_get_int(q, "ring-size"), ==, RING);
+    g_assert_cmpint(t.tail, ==, 1);
+    g_assert_cmpint(qdict_get_int(q, "tail"), ==, t.tail);
+    g_assert_cmpint(qdict_get_int(q, "head"), ==, t.tail);
+    g_assert_cmpint(qdict_get_int(q, "cmpl-idx"), ==, 1);
+    g_assert_true(qdict_get_bool(q, "gen"));
+    g_assert_cmpint(qdict_get_int(q, "vector"), ==, HSNIC_VEC_QP(1));
+    g_assert_cmpstr(qdict_get_str(q, "doorbell"), ==, "mmio");
+    q = state_find(st, "txq", "queue", 0);
+    g_assert_false(qdict_get_bool(q, "enabled"));
+
+    q = state_find(st, "rxq", "queue", 2);
+    g_assert_true(qdict_get_bool(q, "enabled"));
+    g_assert_true(qdict_get_bool(q, "hds"));
+    g_assert_cmpint(qdict_get_int(q, "ring-size"), ==, RING);
+    g_assert_cmpint(qdict_get_int(q, "tail"), ==, RING - 1);
+    g_assert_cmpint(qdict_get_int(q, "head"), ==, 1);
+    g_assert_cmpint(qdict_get_int(q, "hdr-tail"), ==, RING - 1);
+    g_assert_cmpint(qdict_get_int(q, "hdr-head"), ==, 1);
+    g_assert_cmpint(qdict_get_int(q, "cmpl-idx"), ==, 1);
+
+    q = state_find(st, "rss", "context", 0);
+    indir = qdict_get_qlist(q, "indir");
+    g_assert_cmpint(qlist_size(indir), ==, HSNIC_RSS_INDIR_SIZE);
+    g_assert_cmpint(qnum_get_int(qobject_to(QNum, qlist_peek(indir))), ==,
+                    3);
+    g_assert_cmpint(strlen(qdict_get_str(q, "key")), ==,
+                    2 * HSNIC_RSS_KEY_SIZE);
+
+    g_assert_cmpint(qlist_size(qdict_get_qlist(st, "rules")), ==, 1);
+    q = state_find(st, "rules", "rule", 5);
+    g_assert_cmpint(qdict_get_int(q, "flow"), ==, HSNIC_FLOW_TCP4);
+    g_assert_cmpint(qdict_get_int(q, "action"), ==, HSNIC_ACTION_QUEUE);
+    g_assert_cmpint(qdict_get_int(q, "queue"), ==, 2);
+    g_assert_cmpint(qdict_get_int(q, "dport"), ==, 80);
+    g_assert_cmpint(qdict_get_int(qdict_get_qdict(st, "stats"),
+                                  "guest-errors"), ==, 0);
+    qobject_unref(resp);
+
+    hmp = qtest_hmp(qts, "info hsnic");
+    g_assert_nonnull(strstr(hmp, "  tx1  on     0x1   0    16     1     1"
+                            "     1   1   2 mmio"));
+    g_assert_nonnull(strstr(hmp, "  rx2  on     0x1   0    16     1    15"
+                            "     1   1   3 mmio           hds=on hdr 1/15"));
+    g_assert_nonnull(strstr(hmp, "  rule 5: flow 1 action 0 queue 2 "));
+    g_assert_nonnull(strstr(hmp, "indir[  0]: 3 2 1 0 0"));
+    g_free(hmp);
+}
+
 static void peer_destroy(void *data)
 {
     Peer *p = data;
@@ -1286,6 +1422,7 @@ static void register_hsnic_test(void)
     qos_add_test("unplug-busy", "hsnic", test_unplug_busy, &opts);
     qos_add_test("migration-bad-fields", "hsnic", test_migration_bad, &opts);
     qos_add_test("migration-busy", "hsnic", test_migration_busy, &opts);
+    qos_add_test("state", "hsnic", test_state, &opts);
 }
 
 libqos_init(register_hsnic_test);
