@@ -324,6 +324,18 @@ class Agent:
 
 # --------------------------------------------------------------------- VM
 
+def _read_all(paths):
+    """The files' text, one after the other; missing ones read as empty."""
+    text = ""
+    for path in paths:
+        try:
+            with open(path, errors="replace") as f:
+                text += f.read()
+        except OSError:
+            pass
+    return text
+
+
 class VM:
     def __init__(self, lab, index, name):
         self.lab = lab
@@ -504,14 +516,7 @@ class VM:
 
     def console_text(self):
         """The guest's console, all QEMU generations (see migrate())."""
-        text = ""
-        for path in self.consoles:
-            try:
-                with open(path, errors="replace") as f:
-                    text += f.read()
-            except OSError:
-                pass
-        return text
+        return _read_all(self.consoles)
 
     def console_tail(self, n=40):
         lines = self.console_text().splitlines()[-n:]
@@ -537,13 +542,7 @@ class VM:
         """Sanitizer reports QEMU wrote so far (after shutdown: all)."""
         if self.qemu_report is not None:
             return self.qemu_report
-        text = ""
-        for path in self.qemu_logs:
-            try:
-                with open(path, errors="replace") as f:
-                    text += f.read()
-            except OSError:
-                pass
+        text = _read_all(self.qemu_logs)
         # the report lines and the stack frames (#N ...) that follow them
         out, in_report = [], False
         for ln in text.splitlines():

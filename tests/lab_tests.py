@@ -104,9 +104,14 @@ def start_receiver(vm, pfx, n, timeout=600):
     this returns; wait_bg() on the id gives the checksum."""
     cid = vm.start_bg("%ssocat -u TCP-LISTEN:5001,bind=%s,reuseaddr - "
                       "| sha256sum" % (pfx, ip(n)), timeout=timeout)
-    vm.run("for i in $(seq 100); do %sss -ltn | grep -q ':5001 ' && exit 0;"
-           " sleep 0.2; done; exit 1" % pfx, timeout=60, check=True)
+    wait_listening(vm, pfx)
     return cid
+
+
+def wait_listening(vm, pfx, port=5001):
+    """Return once something listens on TCP `port` in the guest."""
+    vm.run("for i in $(seq 100); do %sss -ltn | grep -q ':%d ' && exit 0;"
+           " sleep 0.2; done; exit 1" % (pfx, port), timeout=60, check=True)
 
 
 def check_transfer(env, mib=BLOB_MIB):
@@ -504,8 +509,7 @@ def start_stream(env, mib=160, pause=0.05):
     vm.start_bg("%ssocat -u TCP-LISTEN:5001,bind=%s,reuseaddr - | "
                 "sha256sum > %s.g && mv %s.g %s.got"
                 % (rpfx, ip(rn), STREAM, STREAM, STREAM), timeout=1200)
-    vm.run("for i in $(seq 100); do %sss -ltn | grep -q ':5001 ' && exit 0;"
-           " sleep 0.2; done; exit 1" % rpfx, timeout=60, check=True)
+    wait_listening(vm, rpfx)
     vm.start_bg("for i in $(seq %d); do printf '%%08d' $i; cat %s.seed; "
                 "sleep %s; done | %ssocat -u - TCP:%s:5001; echo $? > %s.rc"
                 % (mib, STREAM, pause, spfx, ip(rn), STREAM), timeout=1200)

@@ -3649,24 +3649,22 @@ static int hsnic_hmp_one(Object *obj, void *opaque)
     }
     for (i = 0; i < HSNIC_NUM_RULES; i++) {
         HsnicRule *rule = &s->rules[i];
+        QDict *d;
 
         if (!(rule->ctrl & HSNIC_RULE_VALID)) {
             continue;
         }
-        monitor_printf(mon, "  rule %u: flow %u action %u queue %u ctx %u "
-                       "ports 0x%x/0x%x proto 0x%x src %08x/%08x dst "
-                       "%08x/%08x\n", i,
-                       (rule->ctrl & HSNIC_RULE_FLOW_MASK) >>
-                       HSNIC_RULE_FLOW_SHIFT,
-                       (rule->ctrl & HSNIC_RULE_ACTION_MASK) >>
-                       HSNIC_RULE_ACTION_SHIFT,
-                       (rule->dest & HSNIC_RULE_QUEUE_MASK) >>
-                       HSNIC_RULE_QUEUE_SHIFT,
-                       (rule->dest & HSNIC_RULE_CTX_MASK) >>
-                       HSNIC_RULE_CTX_SHIFT,
+        /* the fields decoded once, as x-state shows them */
+        d = hsnic_rule_qdict(s, i);
+        monitor_printf(mon, "  rule %u: flow %" PRId64 " action %" PRId64
+                       " queue %" PRId64 " ctx %" PRId64 " ports 0x%x/0x%x "
+                       "proto 0x%x src %08x/%08x dst %08x/%08x\n", i,
+                       qdict_get_int(d, "flow"), qdict_get_int(d, "action"),
+                       qdict_get_int(d, "queue"), qdict_get_int(d, "context"),
                        rule->ports, rule->ports_mask, rule->proto,
                        rule->src[0], rule->src_mask[0], rule->dst[0],
                        rule->dst_mask[0]);
+        qobject_unref(d);
     }
     return 0;
 }
