@@ -431,7 +431,7 @@ static void hsnic_rsc_flush_all(HsnicState *s, const char *why);
 
 static void hsnic_rx_kick(HsnicState *s)
 {
-    qemu_bh_schedule(s->rx_bh);
+    replay_bh_schedule_event(s->rx_bh);
 }
 
 static void hsnic_latch_error(HsnicState *s, enum hsnic_err code,
@@ -546,7 +546,7 @@ static void hsnic_db_notify(HsnicState *s, unsigned q, unsigned slot)
     switch (slot) {
     case HSNIC_DB_SLOT_TX:
         qatomic_or(&s->tx_db_rung, BIT_ULL(q));
-        qemu_bh_schedule(s->tx_bh[q]);
+        replay_bh_schedule_event(s->tx_bh[q]);
         break;
     default:
         qatomic_or(slot == HSNIC_DB_SLOT_RX ? &s->rx_db_rung :
@@ -613,7 +613,7 @@ static void hsnic_db_kick_all(HsnicState *s)
 
     qatomic_or(&s->rx_db_pending, MAKE_64BIT_MASK(0, s->num_qp));
     for (q = 0; q < s->num_qp; q++) {
-        qemu_bh_schedule(s->tx_bh[q]);
+        replay_bh_schedule_event(s->tx_bh[q]);
     }
     hsnic_rx_kick(s);
 }
@@ -1190,7 +1190,7 @@ static void hsnic_tx_bh(void *opaque)
     }
     if (hsnic_tx_process(s, arg->q)) {
         /* Let the RX side and other queues run, then continue. */
-        qemu_bh_schedule(s->tx_bh[arg->q]);
+        replay_bh_schedule_event(s->tx_bh[arg->q]);
     }
 }
 
@@ -2041,7 +2041,7 @@ static bool hsnic_rsc_open(HsnicState *s, unsigned q, const uint8_t *buf,
     a->next_seq = seg->seq + seg->pay;
     a->open = true;
     trace_hsnic_rsc_open(q, seg->seq, seg->pay, seg->hlen);
-    qemu_bh_schedule(s->rsc_bh);
+    replay_bh_schedule_event(s->rsc_bh);
     *ret = size;
     return true;
 }
@@ -2536,7 +2536,7 @@ static void hsnic_doorbell(HsnicState *s, hwaddr addr, uint32_t val)
     switch (which) {
     case HSNIC_DB_SLOT_TX:
         r->tail = val;
-        qemu_bh_schedule(s->tx_bh[q]);
+        replay_bh_schedule_event(s->tx_bh[q]);
         break;
     case HSNIC_DB_SLOT_RX:
         r->tail = val;
@@ -3144,6 +3144,13 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
         s->vec[v].timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, hsnic_irq_timer,
                                        &s->vec[v]);
     }
+    /*
+     * The bottom halves are always scheduled with replay_bh_schedule_event():
+     * under record/replay (-icount rr=...) each run becomes an event at a
+     * recorded instruction count instead of whenever the main loop gets to
+     * it, so DMA and interrupts land at the same point when replayed.
+     * Without record/replay it is qemu_bh_schedule().
+     */
     for (q = 0; q < s->num_qp; q++) {
         HsnicTxBhArg *arg = &s->tx_bh_arg[q];
 
