@@ -87,6 +87,9 @@ apt-get install -y -q --no-install-recommends \
 # Option ROMs for -kernel boots (linuxboot_dma.bin, kvmvapic.bin) come from
 # qemu-system-data; the bookworm package is enough, only the ROMs are used.
 apt-get install -y -q --no-install-recommends qemu-system-data ipxe-qemu >/dev/null
+# qemu-img: the qcow2 overlays of record/replay (lab.py record|replay),
+# whose internal snapshots reverse debugging goes back to.
+apt-get install -y -q --no-install-recommends qemu-utils >/dev/null
 
 touch "$stamp"
 echo "deps: done"

@@ -57,6 +57,11 @@ CONSOLE_ALARMS = ("Kernel panic", "BUG:", "Oops:", "WARNING:",
 QEMU_ALARMS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
+# Record/replay (Lab(rr=...), `lab.py record|replay`): the instruction
+# counter's fixed shift, 2^5 ns of virtual time per guest instruction.
+# Fixed rather than "auto": the adaptive shift follows the host's clock.
+RR_SHIFT = 5
+RR_MANIFEST = "manifest.json"
 # filter-dump's capture length (its default, 65536, would cut the
 # 64 KiB TSO frames a vnet_hdr backend such as pair-tap gets whole)
 PCAP_SNAPLEN = 262144
@@ -384,7 +389,17 @@ class VM:
                 str(lab.smp), "-nodefaults", "-no-user-config", "-display",
                 "none", "-no-reboot", "-L", "/usr/share/seabios",
                 "-L", "/usr/share/qemu"]
-        args += accel_args(lab.accel)
+        if lab.rr:
+            # One vCPU thread, the instruction counter as the clock, and
+            # every input QEMU takes in (serial, packets, disk completions,
+            # clock reads, random numbers, BH events) in rr_file.
+            # The snapshot "init" (taken when recording starts, loaded
+            # when a replay starts) is where reverse execution goes back to.
+            args += ["-accel", "tcg", "-cpu", "max", "-icount",
+                     "shift=%d,rr=%s,rrfile=%s,rrsnapshot=init"
+                     % (RR_SHIFT, lab.rr, self.rr_file)]
+        else:
+            args += accel_args(lab.accel)
         args += ["-chardev", "file,id=con,path=%s" % self.console,
                  "-serial", "chardev:con",
                  "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
@@ -393,16 +408,16 @@ class VM:
                                       "ro" if lab.migratable else "rw",
                                       "init=/sbin/hsnic-init", "panic=-1", "hsnic.name=" + self.name]
                                      + lab.cmdline),
-                 "-drive", "file=%s,if=virtio,format=raw,%s"
-                 % (art.rootfs, "readonly=on" if lab.migratable
-                    else "snapshot=on"),
-                 "-drive", "file=%s,if=virtio,format=raw%s"
-                 % (lab.payload, "" if lab.migratable else ",snapshot=on"),
-                 "-device", "virtio-serial-pci,id=vser",
-                 "-chardev", "socket,id=agent,path=%s,server=on,wait=off"
-                 % self.agent_path,
-                 "-device", "virtserialport,bus=vser.0,chardev=agent,"
-                 "name=lab.agent"]
+                 ] + self._disk_args()
+        if not lab.rr:
+            # The agent's channel. Not under record/replay, where nothing
+            # talks to the agent: QEMU 10.2 cannot replay from a snapshot
+            # with a virtio-serial device (the replay stalls at icount 0).
+            args += ["-device", "virtio-serial-pci,id=vser",
+                     "-chardev", "socket,id=agent,path=%s,server=on,"
+                     "wait=off" % self.agent_path,
+                     "-device", "virtserialport,bus=vser.0,chardev=agent,"
+                     "name=lab.agent"]
         for i, ((nid, mac), nd) in enumerate(zip(self.nics,
                                                  self.netdev_args)):
             port = "rp%d" % i
@@ -414,6 +429,10 @@ class VM:
             if lab.nic != "hsnic":
                 dev += ",romfile="
             args += ["-device", dev]
+            if lab.rr:
+                # Frames from the backend go into (come from) the log.
+                args += ["-object", "filter-replay,id=rr%d,netdev=%s"
+                         % (i, nid)]
         args += lab.extra_qemu_args
         if lab.pcap:
             # Every frame crossing each NIC's netdev, both directions, as
@@ -431,7 +450,43 @@ class VM:
             # QEMU's gdbstub on a socket of this VM's own; the guest keeps
             # running until a debugger attaches (wait=off).
             args += ["-gdb", "unix:%s,server=on,wait=off" % self.gdb_socket]
+            if lab.rr == "replay":
+                # A replay starts when the debugger says so: attaching
+                # takes the snapshot reverse execution goes back to.
+                args += ["-S"]
         return args
+
+    def _disk_args(self):
+        """vda: the root image, vdb: the lab's payload disk."""
+        lab = self.lab
+        disks = (("root", lab.art.rootfs, "readonly=on" if lab.migratable
+                  else "snapshot=on"),
+                 ("payload", lab.payload, "" if lab.migratable
+                  else "snapshot=on"))
+        args = []
+        for name, path, opts in disks:
+            opts = ",".join(o for o in ("format=raw", opts) if o)
+            if not lab.rr:
+                args += ["-drive", "file=%s,if=virtio,%s" % (path, opts)]
+                continue
+            # A qcow2 overlay of the recording's own (it holds the
+            # snapshots) and blkreplay between it and the device: request
+            # completions become recorded events.
+            args += ["-drive", "file=%s,if=none,id=%s-img,format=qcow2"
+                     % (self.rr_disk(name), name),
+                     "-drive", "driver=blkreplay,if=none,image=%s-img,id=%s"
+                     % (name, name),
+                     "-device", "virtio-blk-pci,drive=%s" % name]
+        return args
+
+    def rr_disk(self, name):
+        return os.path.join(self.lab.rr_dir, "%s-%s.qcow2" % (self.name,
+                                                              name))
+
+    @property
+    def rr_file(self):
+        """This VM's record/replay log (Lab(rr=...))."""
+        return os.path.join(self.lab.rr_dir, "%s.bin" % self.name)
 
     @property
     def gdb_socket(self):
@@ -464,6 +519,14 @@ class VM:
             "cd %s" % moddir,
             "lx-symbols %s" % moddir,
         ]
+        if self.lab.rr == "replay":
+            # A replay stops before the firmware's first instruction,
+            # where the kernel's data cannot be read yet: run to
+            # start_kernel first. lx-symbols then also loads hsnic.ko's
+            # symbols when the module loads, and pending breakpoints in it
+            # resolve.
+            lines[-1:-1] = ["tbreak start_kernel", "continue",
+                            "set breakpoint pending on"]
         with open(self.gdbinit, "w") as f:
             f.write("\n".join(lines) + "\n")
         return self.gdbinit
@@ -683,7 +746,8 @@ class Lab:
     def __init__(self, topology="pair", nic="hsnic", mem=1024, smp=2,
                  art=None, accel=None, cmdline=(), extra_qemu_args=(),
                  keep=False, quiet=False, half=None, tcp=None,
-                 migratable=False, gdb=False, pcap=False, trace=None):
+                 migratable=False, gdb=False, pcap=False, trace=None,
+                 rr=None, rr_dir=None, scenario=None):
         if topology not in TOPOLOGIES:
             raise LabError("unknown topology %r (one of %s)"
                            % (topology, ", ".join(TOPOLOGIES)))
@@ -694,6 +758,15 @@ class Lab:
             raise LabError("--half takes vm0 or vm1")
         if (half or tcp) and topology != "pair-tcp":
             raise LabError("--half and --tcp go with the pair-tcp topology")
+        if rr not in (None, "record", "replay"):
+            raise LabError("rr is record or replay, not %r" % rr)
+        if rr and not rr_dir:
+            raise LabError("record/replay needs a directory for its logs")
+        if rr == "record" and not scenario:
+            raise LabError("a recording runs a scenario: give its script")
+        if rr and (migratable or topology == "pair-tap"):
+            raise LabError("record/replay goes with loop, pair or pair-tcp "
+                           "and without migration")
         if half and not tcp:
             raise LabError("--half needs --tcp HOST:PORT (vm0 listens on "
                            "it, vm1 connects to it)")
@@ -707,8 +780,9 @@ class Lab:
         self.cmdline = list(cmdline)
         # gdb=True: a gdbstub per VM (VM.gdb_socket, VM.write_gdbinit());
         # the guest kernel is built without KASLR, nokaslr makes sure.
+        # A recording is always made so: a replay may attach gdb.
         self.gdb = gdb
-        if gdb:
+        if gdb or rr:
             self.cmdline.append("nokaslr")
         self.extra_qemu_args = list(extra_qemu_args)
         # pcap=True: a filter-dump per NIC into <vm dir>/nicN[-gN].pcap;
@@ -724,13 +798,26 @@ class Lab:
         # mounts it so and writes only to tmpfs) and the lab's own payload
         # disk, private to this run, writable.
         self.migratable = migratable
+        # rr="record": the guest runs `scenario` (a bash script) at boot
+        # instead of serving the agent, then powers off; every VM's
+        # inputs go to rr_dir/<vm>.bin, with the payload disk and a
+        # manifest next to them. rr="replay" runs that again from the
+        # logs (rr_dir/<vm>.bin): same instructions, same console.
+        # Wait for the end with wait_scenario(). See docs/debugging.md.
+        self.rr = rr
+        self.rr_dir = os.path.abspath(rr_dir) if rr_dir else None
+        self.scenario = scenario
+        if rr:
+            # QEMU records one vCPU only (and icount needs TCG)
+            self.cmdline.append("hsnic.scenario=1")
+            accel, self.smp = "tcg", 1
         self.keep = keep
         self.quiet = quiet
         if accel:
             self.accel, why = accel, "requested"
         else:
             self.accel, why = detect_accel()
-        if self.accel == "tcg" and not quiet:
+        if self.accel == "tcg" and not quiet and not rr:
             log("using TCG (multi-threaded): %s" % why)
         os.makedirs(os.path.join(CACHE, "runs"), exist_ok=True)
         self.workdir = tempfile.mkdtemp(prefix="lab-",
@@ -825,6 +912,9 @@ class Lab:
             if not os.path.isdir(os.path.join(stage, "selftests")):
                 shutil.copytree(st, os.path.join(stage, "selftests"),
                                 symlinks=True)
+        if self.scenario:
+            with open(os.path.join(stage, "scenario"), "w") as f:
+                f.write(self.scenario)
         with open(os.path.join(stage, "lab.conf"), "w") as f:
             f.write("# topology %s, nic %s\n" % (self.topology, self.nic))
             f.write("\n".join(self.conf) + "\n")
@@ -857,13 +947,26 @@ class Lab:
         for attr in ("qemu", "bzimage", "rootfs"):
             getattr(self.art, attr)
         self._build_topology()
-        self._build_payload()
+        if self.rr == "replay":
+            self._rr_check()
+            self.payload = os.path.join(self.rr_dir, "payload.ext4")
+        else:
+            self._build_payload()
+        if self.rr == "record":
+            self._rr_save()
         for vm in self.vms:
             if self.gdb:
                 vm.write_gdbinit()
             vm.start()
         if self.taps:
             self._attach_taps()
+        if self.rr:
+            if not self.quiet:
+                log("%s/%s: %s %s (work dir %s)" % (
+                    self.topology, self.nic, "recording into" if
+                    self.rr == "record" else "replaying from", self.rr_dir,
+                    self.workdir))
+            return
         for vm in self.vms:
             try:
                 vm.connect(boot_timeout)
@@ -876,6 +979,85 @@ class Lab:
             log("%s/%s up in %.0f s (%s, work dir %s)"
                 % (self.topology, self.nic, time.monotonic() - t0,
                    self.accel, self.workdir))
+
+    # -- record/replay
+    def _rr_inputs(self):
+        """What a replay must run on exactly as the recording did."""
+        return {"topology": self.topology, "nic": self.nic,
+                "mem": self.mem, "smp": self.smp, "shift": RR_SHIFT,
+                "cmdline": self.cmdline, "qemu": self.art.qemu,
+                "bzimage": self.art.bzimage, "rootfs": self.art.rootfs,
+                "module": self.art.module if self.nic == "hsnic" else None,
+                "vms": [vm.name for vm in self.vms]}
+
+    def _rr_save(self):
+        os.makedirs(self.rr_dir, exist_ok=True)
+        for vm in self.vms:
+            if os.path.exists(vm.rr_file):
+                os.unlink(vm.rr_file)
+        payload = os.path.join(self.rr_dir, "payload.ext4")
+        shutil.copyfile(self.payload, payload)
+        for vm in self.vms:
+            for name, base in (("root", self.art.rootfs),
+                               ("payload", payload)):
+                res = subprocess.run(
+                    ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                     "-b", os.path.abspath(base), vm.rr_disk(name)],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                    text=True)
+                if res.returncode:
+                    raise LabError("qemu-img: %s (scripts/deps.sh installs "
+                                   "it)" % res.stdout.strip())
+        with open(os.path.join(self.rr_dir, RR_MANIFEST), "w") as f:
+            json.dump(self._rr_inputs(), f, indent=1)
+            f.write("\n")
+
+    def _rr_check(self):
+        path = os.path.join(self.rr_dir, RR_MANIFEST)
+        try:
+            with open(path) as f:
+                rec = json.load(f)
+        except (OSError, ValueError) as e:
+            raise LabError("%s is not a recording: %s" % (self.rr_dir, e))
+        now = self._rr_inputs()
+        diff = ["%s: recorded %s, now %s" % (k, rec.get(k), v)
+                for k, v in now.items() if rec.get(k) != v]
+        for vm in self.vms:
+            if not os.path.exists(vm.rr_file):
+                diff.append("no log %s" % vm.rr_file)
+        if diff:
+            raise LabError("cannot replay %s:\n  %s" % (
+                self.rr_dir, "\n  ".join(diff)))
+
+    def wait_scenario(self, timeout, echo=None):
+        """Wait until every VM ran its scenario and powered off; return
+        {name: console text}. echo(name, line) gets each console line as
+        it comes (progress)."""
+        deadline = time.monotonic() + timeout
+        seen = {vm.name: 0 for vm in self.vms}
+        while True:
+            for vm in self.vms:
+                lines = vm.console_text().splitlines()
+                if echo:
+                    for ln in lines[seen[vm.name]:]:
+                        echo(vm.name, ln)
+                seen[vm.name] = len(lines)
+            if not any(vm.alive() for vm in self.vms):
+                break
+            if time.monotonic() > deadline:
+                raise LabError("the scenario did not end within %d s\n%s"
+                               % (timeout, "\n".join(
+                                   vm.console_tail() for vm in self.vms)))
+            time.sleep(0.5)
+        out = {}
+        for vm in self.vms:
+            vm.stderr.close()
+            vm.qemu_report = vm.qemu_alarms()
+            if vm.proc.returncode:
+                raise LabError("%s: QEMU exited with %d:\n%s" % (
+                    vm.name, vm.proc.returncode, _read_all(vm.qemu_logs)))
+            out[vm.name] = vm.console_text()
+        return out
 
     def stop(self):
         for vm in self.vms:
@@ -1070,6 +1252,68 @@ def cmd_demo(args):
         raise LabError("no iperf3 summary in the output")
 
 
+def cmd_record(args):
+    if args.script:
+        with open(args.script) as f:
+            script = f.read()
+    elif args.command:
+        script = " ".join(args.command) if len(args.command) > 1 \
+            else args.command[0]
+    else:
+        raise LabError("nothing to record: give -- CMD or --script FILE")
+    return _rr_run(args, "record", script)
+
+
+def cmd_replay(args):
+    return _rr_run(args, "replay", None)
+
+
+def _rr_run(args, mode, script):
+    def interrupt(*_):
+        raise KeyboardInterrupt         # shuts the lab down on the way out
+    signal.signal(signal.SIGTERM, interrupt)
+    t0 = time.monotonic()
+    rr_dir = os.path.abspath(args.dir)
+    if mode == "record":
+        topology, nic, mem = args.topology, args.nic, args.mem
+    if mode == "replay":
+        try:
+            with open(os.path.join(rr_dir, RR_MANIFEST)) as f:
+                rec = json.load(f)
+            topology, nic, mem = rec["topology"], rec["nic"], rec["mem"]
+        except (OSError, ValueError, KeyError) as e:
+            raise LabError("%s is not a recording: %s" % (rr_dir, e))
+    with Lab(topology, nic, mem=mem, keep=args.keep,
+             gdb=getattr(args, "gdb", False), rr=mode, rr_dir=rr_dir,
+             scenario=script) as lab:
+        if lab.gdb:
+            print_gdb_attach(lab)
+            log("the replay starts when gdb says `continue`; reverse-stepi "
+                "and reverse-continue go back in it")
+        consoles = lab.wait_scenario(args.timeout, echo=lambda n, ln: print(
+            "%s| %s" % (n, ln), flush=True))
+        rc = 0
+        for name, text in consoles.items():
+            with open(os.path.join(rr_dir, "%s.%s.console" % (name, mode)),
+                      "w") as f:
+                f.write(text)
+            m = re.search(r"^hsnic-scenario: exit (\d+)", text, re.M)
+            rc = rc or (int(m.group(1)) if m else 125)
+        log("%s: %s in %.0f s, exit code %d" % (
+            mode, ", ".join("%s %d bytes" % (vm.name, os.path.getsize(
+                vm.rr_file)) for vm in lab.vms), time.monotonic() - t0, rc))
+        if mode == "replay":
+            for name, text in consoles.items():
+                rec = os.path.join(rr_dir, "%s.record.console" % name)
+                if os.path.exists(rec) and _read_all([rec]) != text:
+                    log("%s: the replay's console differs from the "
+                        "recording's (%s)" % (name, rec))
+                    rc = rc or 1
+                elif os.path.exists(rec):
+                    log("%s: console identical to the recording's" % name)
+        return rc
+
+
 def cmd_accel(_args):
     accel, why = detect_accel()
     print("%s (%s)" % (accel, why))
@@ -1108,14 +1352,37 @@ def main(argv=None):
                    help="pair-tcp: boot only this VM (the other one runs on "
                    "another host with the same --tcp)")
     r.add_argument("command", nargs="*", help="bash command line")
+    for verb, text in (("record", "boot a topology under QEMU's "
+                        "record/replay, run a scenario in it, record it"),
+                       ("replay", "replay a recording: same instructions, "
+                        "same console; --gdb for reverse debugging")):
+        x = sub.add_parser(verb, help=text)
+        x.add_argument("--dir", required=True,
+                       help="the recording's directory (logs, payload disk, "
+                       "manifest, consoles)")
+        x.add_argument("--timeout", type=int, default=900,
+                       help="seconds until the scenario must have ended")
+        x.add_argument("--keep", action="store_true",
+                       help="keep the work dir (QEMU logs)")
+        if verb == "record":
+            x.add_argument("-t", "--topology", default="loop",
+                           choices=("loop", "pair", "pair-tcp"))
+            x.add_argument("-n", "--nic", default="hsnic", choices=NICS)
+            x.add_argument("--mem", type=int, default=1024,
+                           help="MiB per VM")
+            x.add_argument("--script", help="bash script the guest runs")
+            x.add_argument("command", nargs="*", help="bash command line")
+        else:
+            x.add_argument("--gdb", action="store_true",
+                           help="a gdbstub per VM; the replay waits for gdb")
     d = sub.add_parser("demo", help="two VMs, iperf3 throughput")
     d.add_argument("-n", "--nic", default="hsnic", choices=NICS)
     d.add_argument("--seconds", type=int, default=10)
     sub.add_parser("accel", help="print the accelerator the lab would use")
     args = p.parse_args(argv)
     try:
-        return {"run": cmd_run, "demo": cmd_demo,
-                "accel": cmd_accel}[args.verb](args)
+        return {"run": cmd_run, "demo": cmd_demo, "record": cmd_record,
+                "replay": cmd_replay, "accel": cmd_accel}[args.verb](args)
     except LabError as e:
         log("error: %s" % e)
         return 125

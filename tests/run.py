@@ -27,6 +27,7 @@ import lab_tests  # noqa: E402,F401
 import devmem_tests  # noqa: E402,F401
 import debug_tests  # noqa: E402,F401
 import capture_tests  # noqa: E402,F401
+import rr_tests  # noqa: E402,F401
 
 
 def main():
