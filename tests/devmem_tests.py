@@ -77,14 +77,14 @@ def _vm_with_selftests(env):
     return vm
 
 
-def run_selftest(env, subdir, name, allowed_skips, pre=""):
+def run_selftest(env, subdir, name, allowed_skips, pre="", envs=""):
     vm = _vm_with_selftests(env)
     # Every selftest starts from the topology's configuration, whatever
     # the previous one left behind.
     vm.run("lab-netsetup --wait 20", timeout=60, check=True)
     if pre:
         vm.run(pre, timeout=60, check=True)
-    rc, out = vm.run("cd /lab/selftests/%s && ./%s" % (subdir, name),
+    rc, out = vm.run("cd /lab/selftests/%s && %s./%s" % (subdir, envs, name),
                      timeout=SELFTEST_TIMEOUT)
     res = KtapResult(out)
     print("    %s: %s" % (name, res.totals or "no totals line"))
@@ -145,6 +145,27 @@ def devmem_rsc(env):
     print("    devmem.py with rx-gro-hw on: %d coalesced frames" % frames)
 
 
+# devmem.py with every binding made with autorelease off
+# (kernel-patches/0001-0003): tokens are page indexes, references counted
+# per net_iov. NCDEVMEM_AUTORELEASE (tests/devmem/
+# ncdevmem-autorelease-env.patch) passes -a 0 to each ncdevmem devmem.py
+# starts, and ncdevmem then checks every token against its frag's offset.
+# The default mode is the plain devmem.py above.
+@test(st, "devmem.py-autorelease-off")
+def devmem_autorelease_off(env):
+    run_selftest(env, "drivers/net/hw", "devmem.py", {},
+                 envs="NCDEVMEM_AUTORELEASE=0 ")
+    # The attribute is in the kernel's netlink spec the selftests use, and
+    # the ncdevmem devmem.py ran reads the variable.
+    vm = _vm_with_selftests(env)
+    rc, out = vm.run("grep -c 'name: autorelease' /lab/selftests/net/lib/"
+                     "specs/netdev.yaml; grep -c NCDEVMEM_AUTORELEASE "
+                     "/lab/selftests/drivers/net/hw/ncdevmem")
+    counts = out.split()
+    assert rc == 0 and len(counts) == 2 and "0" not in counts, \
+        "autorelease missing from the spec or ncdevmem: %r" % out
+
+
 @test(st, "xdp-actions")
 def xdp_actions(env):
     """tests/xdp/xdp-actions.sh: every XDP action, sb and mb, with and
@@ -161,7 +182,7 @@ def xdp_actions(env):
     assert rc == 0, "xdp-actions.sh exited %d:\n%s" % (rc, out[-3000:])
 
 
-MISUSE_CASES = 14
+MISUSE_CASES = 17
 
 
 @test(st, "devmem-misuse")

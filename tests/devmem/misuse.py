@@ -68,13 +68,16 @@ def udmabuf():
     return fd
 
 
-def bind(nf, queues, fd=None):
+def bind(nf, queues, fd=None, autorelease=None):
     own = fd is None
     fd = udmabuf() if own else fd
+    req = {"ifindex": IFINDEX, "fd": fd,
+           "queues": [{"id": q, "type": "rx"} for q in queues]}
+    if autorelease is not None:
+        # kernel-patches/0002: bind-rx's autorelease attribute
+        req["autorelease"] = autorelease
     try:
-        return nf.bind_rx({"ifindex": IFINDEX, "fd": fd,
-                           "queues": [{"id": q, "type": "rx"}
-                                      for q in queues]})
+        return nf.bind_rx(req)
     finally:
         if own:
             os.close(fd)
@@ -194,6 +197,7 @@ class Flow:
         self.dmabuf = 0         # of which in the dma-buf
         self.linear = 0         # in the bound queue's header buffers
         self.tokens = []        # tokens received and not returned
+        self.frags = []         # (offset, size, token) of dma-buf frags
 
     def recv(self, until, hold, stall=60):
         """Receive until @until bytes in all: True; False after @stall
@@ -218,12 +222,13 @@ class Flow:
             for level, kind, blob in anc:
                 if level != socket.SOL_SOCKET:
                     continue
-                _, size, token, _, _ = struct.unpack("QIIII", blob[:24])
+                off, size, token, _, _ = struct.unpack("QIIII", blob[:24])
                 if kind == SCM_DEVMEM_LINEAR:
                     self.linear += size
                 elif kind == SCM_DEVMEM_DMABUF:
                     self.dmabuf += size
                     batch.append(token)
+                    self.frags.append((off, size, token))
             if hold:
                 self.tokens += batch
             else:
@@ -486,6 +491,102 @@ def _():
     reload_driver()
     return "hsnic unloaded while a process held %s tokens, reloaded" % (
         line.split()[1])
+
+
+# Token release modes (kernel-patches/0001-0003): bind-rx with
+# autorelease 0 hands out tokens that are page indexes into the dma-buf,
+# counts user references per page, and does not release them when the
+# socket closes; unbinding does. A socket stays with the first binding it
+# received from.
+PAGE = 4096
+
+
+@case("autorelease-off-tokens-are-page-indexes")
+def _():
+    nf = NetdevFamily()
+    bind(nf, [1], autorelease=0)
+    with Steer():
+        fl = Flow(4 << 20)
+        assert fl.recv(4 << 20, hold=True), "stalled holding 4 MiB"
+        frags = list(fl.frags)
+        bad = [f for f in frags if f[2] != f[0] // PAGE]
+        assert frags and not bad, "%d of %d frags: token is not offset / " \
+            "4096, e.g. %s" % (len(bad), len(frags), bad[:3])
+        held = len(fl.tokens)
+        freed = fl.give_back()
+        # returning the same tokens again frees nothing
+        again = fl.give_back([t for _, _, t in frags[:DONTNEED_MAX]])
+        fl.close()
+    release(nf)
+    assert freed == held, "freed %d of %d tokens" % (freed, held)
+    assert again == 0, "tokens returned twice freed %d" % again
+    return ("%d frags, each token its page's index (offset / 4096); all "
+            "%d returned, a second return frees 0" % (len(frags), freed))
+
+
+@case("autorelease-off-close-holding-tokens")
+def _():
+    nf = NetdevFamily()
+    bind(nf, [1], autorelease=0)
+    with Steer():
+        fl = Flow(3 << 20)
+        assert fl.recv(3 << 20, hold=True), "stalled holding 3 MiB"
+        held = len(fl.tokens)
+        fl.close()
+        # close() released nothing: the next flow, holding its tokens
+        # too, finds only the rest of the dma-buf's pages
+        fl = Flow(48 << 20)
+        assert not fl.recv(48 << 20, hold=True, stall=5), \
+            "48 MiB arrived with every token held"
+        held2, at = len(fl.tokens), fl.got
+        # unbinding drops the references nobody returned; the queue goes
+        # on in host memory
+        release(nf)
+        assert fl.recv(48 << 20, hold=False, stall=60), \
+            "the flow did not resume after unbind"
+        fl.close()
+    pages = DMABUF_SIZE // PAGE
+    assert held2 < pages - held // 2, \
+        "the second flow held %d tokens of %d pages although the first " \
+        "closed holding %d: close() released them" % (held2, pages, held)
+    # a new binding works as before
+    nf = NetdevFamily()
+    bind(nf, [1], autorelease=0)
+    with Steer():
+        fl = Flow(40 << 20)
+        assert fl.recv(40 << 20, hold=False), "stalled on the new binding"
+        fl.close()
+    release(nf)
+    return ("closed holding %d tokens; the next flow stalled at %.1f MiB "
+            "with %d (of %d pages); unbind released them all, the flow "
+            "finished, a new binding took 40 MiB"
+            % (held, at / 2**20, held2, pages))
+
+
+@case("socket-cannot-switch-binding")
+def _():
+    nf = NetdevFamily()
+    bind(nf, [1])
+    with Steer():
+        fl = Flow(32 << 20)
+        assert fl.recv(1 << 20, hold=False), "stalled before the switch"
+        assert fl.dmabuf, "no data went to the first dma-buf"
+        release(nf)                 # queue 1 back on host pages ...
+        nf = NetdevFamily()
+        bind(nf, [1])               # ... then on another dma-buf
+        try:
+            fl.recv(32 << 20, hold=False, stall=30)
+            err = None
+        except OSError as e:
+            err = e.errno
+        at = fl.got
+        fl.close()
+    release(nf)
+    assert err == errno.EFAULT, "receiving from a second binding: %s, " \
+        "want EFAULT (got %d bytes)" % (
+            errno.errorcode.get(err, "no error"), at)
+    return ("recvmsg() failed with EFAULT once the socket's data came from "
+            "a second binding (after %.1f MiB)" % (at / 2**20))
 
 
 sys.exit(1 if failed else 0)
