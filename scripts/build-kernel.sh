@@ -20,6 +20,10 @@
 #                     images/kernel-debug.config (KASAN, lockdep, kmemleak,
 #                     DMA-API debugging, refcount trackers); own key and
 #                     work tree, so it never invalidates the normal build
+#   HSNIC_KERNEL_STOCK=1  without kernel-patches/series: the pristine
+#                     tree, for comparisons against the patched kernel
+#                     (scripts/bench-tokens.py); own key, and it shares
+#                     the work tree of an empty series
 #   LINUX_SOURCE_PKG  apt spec of the source package
 #                     (default linux-source-7.3/trixie-backports); if it is
 #                     not available the newest linux-source-7.x is used.
@@ -92,11 +96,16 @@ debver=${debver#*_}
 debver=${debver//%3a/:}
 
 patches=()
-while read -r p; do
-	patches+=("$patchdir/$p")
-done < <(series_patches)
-inputs=("${fragments[@]}" "$patchdir/series" "${patches[@]}" "$0"
-	"$HSNIC_TOP/scripts/lib/common.sh")
+if [ -n "${HSNIC_KERNEL_STOCK:-}" ]; then
+	variant=$variant-stock
+	inputs=("${fragments[@]}" "$0" "$HSNIC_TOP/scripts/lib/common.sh")
+else
+	while read -r p; do
+		patches+=("$patchdir/$p")
+	done < <(series_patches)
+	inputs=("${fragments[@]}" "$patchdir/series" "${patches[@]}" "$0"
+		"$HSNIC_TOP/scripts/lib/common.sh")
+fi
 key=$(echo "$pkg $debver$variant $(hash_inputs "${inputs[@]}")" | sha256sum | cut -c1-16)
 out=$HSNIC_CACHE/kernel/$key
 if [ -f "$out/.hsnic-complete" ]; then
@@ -148,7 +157,7 @@ if [ ${#patches[@]} -eq 0 ]; then
 else
 	id=$debver-$(hash_inputs "$patchdir/series" "${patches[@]}" | cut -c1-12)
 fi
-id=$id$variant
+id=$id${variant%-stock}
 wt=$HSNIC_CACHE/kernel-build/$id
 src=$wt/src
 work=$wt/build
