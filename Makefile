@@ -13,6 +13,9 @@
 #                   debug, refcount trackers); docs/reliability.md
 #   make bench      hsnic against virtio-net-pci, igb and e1000e between two
 #                   VMs (docs/performance.md); BENCH_ARGS="--quick" etc.
+#   make bench-tokens  devmem RX token management: the stock kernel against
+#                   the patched one with autorelease on and off, RX thread
+#                   CPU per GiB (docs/performance.md); TOKENS_ARGS="--rounds 20"
 #   make debug      boot a lab with a gdbstub per VM, print the gdb command
 #                   that attaches to each, keep it up until Ctrl-C
 #                   (docs/debugging.md); DEBUG_ARGS="-t loop" etc.
@@ -22,7 +25,7 @@ export HSNIC_CACHE
 PYTHON := /usr/bin/python3
 
 .PHONY: all deps qemu kernel driver rootfs selftests demo test test-unit \
-	unit-build check-style clean bench test-sanitize fuzz debug
+	unit-build check-style clean bench bench-tokens test-sanitize fuzz debug
 
 all: qemu kernel driver rootfs selftests
 
@@ -74,7 +77,11 @@ check-style:
 	scripts/check-style.sh
 
 bench: all
-	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
+	rc=0; $(PYTHON) scripts/bench.py $(BENCH_ARGS) || rc=$$?; \
+	$(PYTHON) scripts/bench-tokens.py $(TOKENS_ARGS) || rc=$$?; exit $$rc
+
+bench-tokens: all
+	$(PYTHON) scripts/bench-tokens.py $(TOKENS_ARGS)
 
 # make debug: `scripts/lab.py run --gdb` without a command keeps the lab
 # up until Ctrl-C, which shuts the VMs down; lines typed meanwhile run in
