@@ -1179,7 +1179,8 @@ def wait_for_ctrl_c(lab, want, timeout):
     """`run --gdb` without a command: keep the lab up until Ctrl-C (or
     SIGTERM or SIGHUP, or Ctrl-D on a terminal), then shut it down. Each
     line typed on stdin runs as a bash command in the --vm VM, or in vmN
-    for "vmN: CMD"."""
+    for "vmN: CMD"; a command that starts with "!" goes to that VM's QEMU
+    monitor (HMP) instead, e.g. "vm1: !info hsnic"."""
     def interrupt(*_):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, interrupt)
@@ -1189,7 +1190,8 @@ def wait_for_ctrl_c(lab, want, timeout):
         raise LabError("no VM named %s in %s" % (want, lab.topology))
     tty = sys.stdin.isatty()
     log("the lab stays up until Ctrl-C%s" % (
-        "; a line typed here runs in %s ('vmN: CMD' in vmN)" % want
+        "; a line typed here runs in %s ('vmN: CMD' in vmN, "
+        "'!CMD' in the QEMU monitor)" % want
         if tty else ""))
 
     def run_line(line):
@@ -1199,7 +1201,12 @@ def wait_for_ctrl_c(lab, want, timeout):
         else:
             targets, cmd = lab.vms if want == "all" else [vms[want]], line
         for vm in targets:
-            if cmd.strip():
+            if cmd.strip().startswith("!"):
+                # "!info hsnic": the QEMU monitor, not the guest
+                out = vm.qmp.hmp(cmd.strip()[1:])
+                for ln in out.rstrip("\n").splitlines():
+                    print("%s(qemu)| %s" % (vm.name, ln), flush=True)
+            elif cmd.strip():
                 rc, _ = vm.run(cmd, timeout, echo=lambda ln: print(
                     ln, flush=True))
                 if rc:
