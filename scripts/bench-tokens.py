@@ -40,8 +40,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab  # noqa: E402
+from bench import SERVER, CLIENT, Lane, timed_send, \
+    wait_listening  # noqa: E402
 
-SERVER, CLIENT = "192.0.2.1", "192.0.2.2"
 MODES = ("stock", "on", "off")
 NCDEVMEM = "/lab/selftests/drivers/net/hw/ncdevmem"
 # ncdevmem in the background, its pid's CPU read just before it exits:
@@ -68,19 +69,20 @@ def log(msg):
     print("[bench-tokens] %s" % msg, flush=True)
 
 
-class Kernel:
-    """A `pair` lab on one kernel, with ncdevmem from the patched tree."""
+class Kernel(Lane):
+    """A `pair` lab on one kernel, with ncdevmem from the patched tree;
+    pause(), resume() and close() as bench.py's lanes."""
 
     def __init__(self, name, art, mem):
+        super().__init__("hsnic", "stream", mem, art=art)
         self.name = name
-        self.lab = lab.Lab("pair", "hsnic", quiet=True, mem=mem, art=art)
-        self.running = False
         self.runs = 0
 
     def start(self):
         self.lab.start()
         self.running = True
-        srv, cli = self.lab.vms
+        self.vms = self.lab.vms
+        srv, cli = self.vms
         self.release = srv.run("uname -v", check=True)[1].strip()
         cli.run("for i in $(seq 100); do ping -c1 -W1 %s >/dev/null && "
                 "exit 0; sleep 0.2; done; exit 1" % SERVER, timeout=120,
@@ -92,18 +94,6 @@ class Kernel:
                                 "/lab/selftests/net/lib/specs/netdev.yaml"
                                 )[0] == 0
 
-    def pause(self):
-        if self.running:
-            for vm in self.lab.vms:
-                vm.qmp.cmd("stop")
-            self.running = False
-
-    def resume(self):
-        if not self.running:
-            for vm in self.lab.vms:
-                vm.qmp.cmd("cont")
-            self.running = True
-
     def measure(self, opt, mib):
         srv, cli = self.lab.vms
         self.runs += 1
@@ -111,26 +101,15 @@ class Kernel:
         rcid = srv.start_bg(RECV % {"nc": NCDEVMEM, "dev": self.dev,
                                     "srv": SERVER, "port": port,
                                     "cli": CLIENT, "opt": opt}, timeout=600)
-        srv.run("for i in $(seq 300); do ss -ltn | grep -q ':%d ' && exit 0;"
-                " sleep 0.1; done; exit 1" % port, timeout=60, check=True)
-        _, sent = cli.run("t0=$EPOCHREALTIME; socat -u -b 65536 "
-                          "OPEN:/dev/zero,readbytes=%d TCP4:%s:%d,bind=%s:%d"
-                          " || exit 1; t1=$EPOCHREALTIME; awk -v a=$t0 "
-                          "-v b=$t1 'BEGIN { print b - a }'"
-                          % (mib << 20, SERVER, port, CLIENT, port),
-                          timeout=600, check=True)
+        wait_listening(srv, port)
+        secs = timed_send(cli, mib << 20, port)
         rc, out = srv.wait_bg(rcid, timeout=600)
         vals = dict(kv.split("=", 1) for kv in out.split() if "=" in kv)
         if rc or vals.get("rc") != "0" or vals.get("got") != str(mib << 20):
             tail = srv.run("tail -5 /tmp/ncdevmem.log")[1]
             raise RuntimeError("ncdevmem %s: %s\n%s" % (opt, out, tail))
         cpu = int(vals["ticks"]) / int(vals["hz"])
-        return cpu / (mib / 1024), mib * 8 * 1.048576 / float(
-            sent.split()[-1])
-
-    def close(self):
-        self.resume()
-        self.lab.stop()
+        return cpu / (mib / 1024), mib * 8 * 1.048576 / secs
 
 
 def artifacts(stock):

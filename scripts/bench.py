@@ -125,6 +125,25 @@ echo "cpu_jiffies=$((c1 - c0)) hz=$(getconf CLK_TCK) rc=$rc" \
 """
 
 
+def wait_listening(srv, port):
+    """Until a TCP socket listens on @port in @srv."""
+    srv.run("for i in $(seq 300); do ss -ltn | grep -q ':%d ' && exit 0;"
+            " sleep 0.1; done; exit 1" % port, timeout=60, check=True)
+
+
+def timed_send(cli, nbytes, port):
+    """Send @nbytes of zeros from @cli (CLIENT:@port, ncdevmem's flow rule
+    wants sport == dport) to SERVER:@port; seconds from connect to the
+    last write."""
+    _, sent = cli.run("t0=$EPOCHREALTIME; socat -u -b 65536 "
+                      "OPEN:/dev/zero,readbytes=%d TCP4:%s:%d,bind=%s:%d"
+                      " || exit 1; t1=$EPOCHREALTIME; awk -v a=$t0 "
+                      "-v b=$t1 'BEGIN { print b - a }'"
+                      % (nbytes, SERVER, port, CLIENT, port),
+                      timeout=600, check=True)
+    return float(sent.split()[-1])
+
+
 class RxMode(Measure):
     """A DEVMEM_MIB transfer vm1 -> vm0, received by ncdevmem (devmem)
     or socat (copy); the value is throughput, cpu_per_gib is kept too."""
@@ -150,19 +169,13 @@ class RxMode(Measure):
             cmd = ("socat -u TCP4-LISTEN:%d,bind=%s,reuseaddr OPEN:/dev/null"
                    % (port, SERVER))
         rcid = srv.start_bg(CPU_WRAP % {"cmd": cmd}, timeout=600)
-        srv.run("for i in $(seq 300); do ss -ltn | grep -q ':%d ' && exit 0;"
-                " sleep 0.1; done; exit 1" % port, timeout=60, check=True)
+        wait_listening(srv, port)
         # The transfer is timed at the sender, from connect to the last
         # write: the receiver's run also holds ncdevmem's setup and
         # teardown (ethtool, binding, two queue restarts), which are not
         # throughput. The sender finishes ahead of the receiver by at most
         # its socket buffers (~4 MiB of the 256), the same in both modes.
-        _, sent = cli.run("t0=$EPOCHREALTIME; socat -u -b 65536 "
-                          "OPEN:/dev/zero,readbytes=%d TCP4:%s:%d,bind=%s:%d"
-                          " || exit 1; t1=$EPOCHREALTIME; awk -v a=$t0 "
-                          "-v b=$t1 'BEGIN { print b - a }'"
-                          % (DEVMEM_MIB << 20, SERVER, port, CLIENT, port),
-                          timeout=600, check=True)
+        secs = timed_send(cli, DEVMEM_MIB << 20, port)
         rc, out = srv.wait_bg(rcid, timeout=600)
         vals = dict(kv.split("=", 1) for kv in out.split()
                     if kv.split("=")[0] in ("cpu_jiffies", "hz", "rc",
@@ -183,7 +196,7 @@ class RxMode(Measure):
         # for devmem
         self.cpu_per_gib = cpu / (DEVMEM_MIB / 1024)
         self.receiver_secs = float(vals["secs"])
-        return DEVMEM_MIB * 8 * 1.048576 / float(sent.split()[-1])
+        return DEVMEM_MIB * 8 * 1.048576 / secs
 
 
 def measures(backend, quick, only=None):
@@ -210,10 +223,10 @@ def measures(backend, quick, only=None):
 class Lane:
     """The two VMs of one NIC model on one backend, booted once."""
 
-    def __init__(self, nic, backend, mem):
+    def __init__(self, nic, backend, mem, art=None):
         self.nic = nic
         topo = {"stream": "pair", "tap": "pair-tap"}[backend]
-        self.lab = lab.Lab(topo, nic, quiet=True, mem=mem)
+        self.lab = lab.Lab(topo, nic, quiet=True, mem=mem, art=art)
         self.vms = []
         self.dev0 = None
         self.running = False

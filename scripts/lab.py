@@ -1127,16 +1127,20 @@ iperf3 -c $peer -t %(secs)d -f m %(extra)s
 """
 
 
-def cmd_run(args):
+def _script_arg(args):
+    """The bash script of --script FILE or -- CMD, or None."""
     if args.script:
         with open(args.script) as f:
-            script = f.read()
-    elif args.command:
-        script = " ".join(args.command) if len(args.command) > 1 \
+            return f.read()
+    if args.command:
+        return " ".join(args.command) if len(args.command) > 1 \
             else args.command[0]
-    elif args.gdb:
-        script = None           # wait_for_ctrl_c()
-    else:
+    return None
+
+
+def cmd_run(args):
+    script = _script_arg(args)
+    if script is None and not args.gdb:      # --gdb alone: wait_for_ctrl_c()
         raise LabError("nothing to run: give -- CMD or --script FILE")
     with Lab(args.topology, args.nic, mem=args.mem, smp=args.smp,
              keep=args.keep or bool(args.trace), half=args.half, tcp=args.tcp,
@@ -1260,13 +1264,8 @@ def cmd_demo(args):
 
 
 def cmd_record(args):
-    if args.script:
-        with open(args.script) as f:
-            script = f.read()
-    elif args.command:
-        script = " ".join(args.command) if len(args.command) > 1 \
-            else args.command[0]
-    else:
+    script = _script_arg(args)
+    if script is None:
         raise LabError("nothing to record: give -- CMD or --script FILE")
     return _rr_run(args, "record", script)
 
