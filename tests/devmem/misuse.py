@@ -387,19 +387,60 @@ def _():
     return ", ".join("%s %d" % kv for kv in got.items())
 
 
-@case("unload-driver-while-bound")
-def _():
+BUFINFO = "/sys/kernel/debug/dma_buf/bufinfo"
+
+
+def udmabuf_attachments():
+    """The attached devices of each udmabuf, from debugfs."""
+    objs, cur = [], None
+    with open(BUFINFO) as f:
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            # size, flags, mode, count, exp_name, ino, name
+            if len(fields) == 7 and fields[4] == "udmabuf":
+                objs.append([])
+                cur = None
+            elif line.strip() == "Attached Devices:" and objs:
+                cur = objs[-1]
+            elif line.startswith("Total "):
+                cur = None
+            elif cur is not None and line.strip():
+                cur.append(line.strip())
+    return objs
+
+
+def unload_holding(mode):
+    """rmmod hsnic while a child process holds a binding (mode --hold)
+    or a binding and its tokens (--hold-tokens). The dma-buf must be
+    attached to the device while bound and no longer once the driver
+    is gone (kernel-patches/0004), though the child still holds it."""
     child = subprocess.Popen([sys.executable, os.path.abspath(__file__),
-                              "--hold", IF], stdout=subprocess.PIPE,
+                              mode, IF], stdout=subprocess.PIPE,
                              text=True)
-    line = child.stdout.readline().strip()
-    assert line == "bound", "child: %r" % line
-    res = sh("rmmod hsnic", check=False)
-    child.kill()
-    child.wait()
+    try:
+        line = child.stdout.readline().strip()
+        assert line.startswith("bound" if mode == "--hold" else
+                               "holding "), "child: %r" % line
+        before = udmabuf_attachments()
+        assert len(before) == 1 and len(before[0]) == 1, \
+            "udmabufs and their attached devices while bound: %r" % before
+        res = sh("rmmod hsnic", check=False)
+        after = udmabuf_attachments() if res.returncode == 0 else None
+    finally:
+        child.kill()
+        child.wait()
     assert res.returncode == 0, "rmmod: %s" % res.stderr
     reload_driver()
-    return "hsnic unloaded with a binding held, reloaded"
+    assert after == [[]], "still attached after rmmod, binding held: " \
+        "%r" % after
+    return line, before[0][0]
+
+
+@case("unload-driver-while-bound")
+def _():
+    _, dev = unload_holding("--hold")
+    return ("hsnic unloaded with a binding held: the dma-buf was detached "
+            "from %s at once; reloaded" % dev)
 
 
 DMABUF_MIB = DMABUF_SIZE >> 20
@@ -477,20 +518,10 @@ def _():
 
 @case("unload-driver-holding-tokens")
 def _():
-    child = subprocess.Popen([sys.executable, os.path.abspath(__file__),
-                              "--hold-tokens", IF], stdout=subprocess.PIPE,
-                             text=True)
-    try:
-        line = child.stdout.readline().strip()
-        assert line.startswith("holding "), "child: %r" % line
-        res = sh("rmmod hsnic", check=False)
-    finally:
-        child.kill()
-        child.wait()
-    assert res.returncode == 0, "rmmod: %s" % res.stderr
-    reload_driver()
-    return "hsnic unloaded while a process held %s tokens, reloaded" % (
-        line.split()[1])
+    line, dev = unload_holding("--hold-tokens")
+    return ("hsnic unloaded while a process held %s tokens: the dma-buf "
+            "was detached from %s at once; reloaded"
+            % (line.split()[1], dev))
 
 
 # Token release modes (kernel-patches/0001-0003): bind-rx with
