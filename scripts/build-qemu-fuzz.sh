@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build QEMU's libFuzzer binary (qemu-fuzz-x86_64) with hsnic, clang,
-# ASan and UBSan: the generic-fuzz-hsnic config and the hsnic-rx fuzzer
-# (docs/fuzzing.md).
+# ASan and UBSan: the generic-fuzz-hsnic config and the hsnic-rx and
+# hsnic-tx fuzzers (docs/fuzzing.md).
 #
 # Output: prints the path of the built binary. Like build-qemu.sh, the
 # result is cached under $HSNIC_CACHE/qemu-fuzz/<hash of every input>/ and
@@ -40,7 +40,8 @@ command -v "$CLANG" >/dev/null || die "$CLANG not found (scripts/deps.sh install
 inputs=("$HSNIC_TOP/hw/net" "$HSNIC_TOP/include/hsnic_abi.h" "$0"
 	"$HSNIC_TOP/scripts/lib/common.sh" "$HSNIC_TOP/scripts/lib/qemu-source.sh"
 	"$HSNIC_TOP/tests/fuzz/qemu-fuzz.patch"
-	"$HSNIC_TOP/tests/fuzz/hsnic_rx_fuzz.c")
+	"$HSNIC_TOP/tests/fuzz/hsnic_rx_fuzz.c"
+	"$HSNIC_TOP/tests/fuzz/hsnic_tx_fuzz.c")
 key=$(echo "$QEMU_VERSIONS $CLANG ${CONFIGURE_ARGS[*]} $(hash_inputs "${inputs[@]}")" |
 	sha256sum | cut -c1-16)
 out=$HSNIC_CACHE/qemu-fuzz/$key
@@ -55,7 +56,8 @@ qemu_fetch_source
 work=${HSNIC_QEMU_FUZZ_WORK:-$HSNIC_CACHE/qemu-fuzz-build/$version}
 log "preparing source tree for QEMU $version (fuzzing)"
 qemu_prepare_tree "$work"
-cp "$HSNIC_TOP/tests/fuzz/hsnic_rx_fuzz.c" "$work/src/tests/qtest/fuzz/"
+cp "$HSNIC_TOP/tests/fuzz/hsnic_rx_fuzz.c" \
+	"$HSNIC_TOP/tests/fuzz/hsnic_tx_fuzz.c" "$work/src/tests/qtest/fuzz/"
 (cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/tests/fuzz/qemu-fuzz.patch") ||
 	die "tests/fuzz/qemu-fuzz.patch does not apply to QEMU $version"
 

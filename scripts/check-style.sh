@@ -16,7 +16,8 @@ if [ -n "$qemu_cp" ]; then
 		perl "$qemu_cp" --no-tree -q -f "$f" || rc=1
 	done
 	# Relative paths: checkpatch has rules of its own for tests/.
-	for f in tests/qtest/hsnic-test.c tests/qtest/libqos/hsnic.[ch]; do
+	for f in tests/qtest/hsnic-test.c tests/qtest/libqos/hsnic.[ch] \
+		tests/fuzz/hsnic_*_fuzz.c; do
 		(cd "$HSNIC_TOP" && perl "$qemu_cp" --no-tree -q -f "$f") || rc=1
 	done
 else

@@ -17,7 +17,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 HSNIC_STEP=fuzz
 
-ALL_TARGETS="generic-fuzz-hsnic hsnic-rx"
+ALL_TARGETS="generic-fuzz-hsnic hsnic-rx hsnic-tx"
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_TARGET=${FUZZ_TARGET:-}
 FUZZ_PARALLEL=${FUZZ_PARALLEL:-0}
@@ -42,7 +42,7 @@ fi
 # Arguments for one target: libFuzzer options and its extra corpus dirs.
 target_args() {
 	case $1 in
-	hsnic-rx)
+	hsnic-rx | hsnic-tx)
 		echo "-max_len=8192"
 		;;
 	generic-fuzz-hsnic)
@@ -61,6 +61,11 @@ seed_dir() {
 	hsnic-rx)
 		rm -rf "$dir"
 		/usr/bin/python3 "$HSNIC_TOP/tests/fuzz/rx_seeds.py" "$dir"
+		echo "$dir"
+		;;
+	hsnic-tx)
+		rm -rf "$dir"
+		/usr/bin/python3 "$HSNIC_TOP/tests/fuzz/tx_seeds.py" "$dir"
 		echo "$dir"
 		;;
 	esac
