@@ -92,8 +92,8 @@ debug: all
 
 # make fuzz: build QEMU's libFuzzer binary with ASan/UBSan and run
 # generic-fuzz-hsnic, hsnic-rx and hsnic-tx for FUZZ_SECONDS each
-# (FUZZ_TARGET=one of them); corpus and crashes under $(HSNIC_CACHE)/fuzz/, non-zero exit
-# on a crash (docs/fuzzing.md).
+# (FUZZ_TARGET=one of them); corpus and crashes under $(HSNIC_CACHE)/fuzz/,
+# non-zero exit on a crash (docs/fuzzing.md).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET ?=
 fuzz: deps

@@ -40,6 +40,7 @@ command -v "$CLANG" >/dev/null || die "$CLANG not found (scripts/deps.sh install
 inputs=("$HSNIC_TOP/hw/net" "$HSNIC_TOP/include/hsnic_abi.h" "$0"
 	"$HSNIC_TOP/scripts/lib/common.sh" "$HSNIC_TOP/scripts/lib/qemu-source.sh"
 	"$HSNIC_TOP/tests/fuzz/qemu-fuzz.patch"
+	"$HSNIC_TOP/tests/fuzz/hsnic_fuzz.h"
 	"$HSNIC_TOP/tests/fuzz/hsnic_rx_fuzz.c"
 	"$HSNIC_TOP/tests/fuzz/hsnic_tx_fuzz.c")
 key=$(echo "$QEMU_VERSIONS $CLANG ${CONFIGURE_ARGS[*]} $(hash_inputs "${inputs[@]}")" |
@@ -56,7 +57,7 @@ qemu_fetch_source
 work=${HSNIC_QEMU_FUZZ_WORK:-$HSNIC_CACHE/qemu-fuzz-build/$version}
 log "preparing source tree for QEMU $version (fuzzing)"
 qemu_prepare_tree "$work"
-cp "$HSNIC_TOP/tests/fuzz/hsnic_rx_fuzz.c" \
+cp "$HSNIC_TOP/tests/fuzz/hsnic_fuzz.h" "$HSNIC_TOP/tests/fuzz/hsnic_rx_fuzz.c" \
 	"$HSNIC_TOP/tests/fuzz/hsnic_tx_fuzz.c" "$work/src/tests/qtest/fuzz/"
 (cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/tests/fuzz/qemu-fuzz.patch") ||
 	die "tests/fuzz/qemu-fuzz.patch does not apply to QEMU $version"

@@ -17,7 +17,7 @@ if [ -n "$qemu_cp" ]; then
 	done
 	# Relative paths: checkpatch has rules of its own for tests/.
 	for f in tests/qtest/hsnic-test.c tests/qtest/libqos/hsnic.[ch] \
-		tests/fuzz/hsnic_*_fuzz.c; do
+		tests/fuzz/hsnic_*_fuzz.c tests/fuzz/hsnic_fuzz.h; do
 		(cd "$HSNIC_TOP" && perl "$qemu_cp" --no-tree -q -f "$f") || rc=1
 	done
 else

@@ -26,16 +26,10 @@
 
 #include "qemu/osdep.h"
 
-#include "qemu/bswap.h"
-#include "qemu/timer.h"
 #include "net/net.h"
 #include "net/checksum.h"
 #include "net/eth.h"
-#include "tests/qtest/libqtest.h"
-#include "tests/qtest/libqos/pci-pc.h"
-#include "hw/pci/pci_regs.h"
-#include "hw/net/hsnic_abi.h"
-#include "fuzz.h"
+#include "hsnic_fuzz.h"
 
 #define HSNIC_FUZZ_NETDEV       "hsnicfuzz0"
 #define HSNIC_FUZZ_QP           4       /* queue-pairs of the device */
@@ -317,7 +311,7 @@ static void hsnic_fuzz_setup_rule(HsnicFuzz *f, unsigned i)
 static void hsnic_fuzz_setup(HsnicFuzz *f)
 {
     const HsnicFuzzConfig *c = &f->cfg;
-    unsigned i, v;
+    unsigned i;
 
     f->bus = qpci_new_pc(f->qts, NULL);
     f->dev = qpci_device_find(f->bus, hsnic_devfn);
@@ -325,21 +319,8 @@ static void hsnic_fuzz_setup(HsnicFuzz *f)
     f->bar = qpci_iomap(f->dev, HSNIC_BAR_REGS, NULL);
     qpci_device_enable(f->dev);
     if (!(c->misc & HSNIC_FUZZ_M_NO_MSIX)) {
-        qpci_msix_enable(f->dev);
-        /* Unmask every vector; its message is a write to plain RAM. */
-        for (v = 0; v < HSNIC_VEC_QP(HSNIC_FUZZ_QP); v++) {
-            uint64_t e = f->dev->msix_table_off + v * PCI_MSIX_ENTRY_SIZE;
-
-            qpci_io_writel(f->dev, f->dev->msix_table_bar,
-                           e + PCI_MSIX_ENTRY_LOWER_ADDR,
-                           HSNIC_FUZZ_MSI_ADDR + 4 * v);
-            qpci_io_writel(f->dev, f->dev->msix_table_bar,
-                           e + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
-            qpci_io_writel(f->dev, f->dev->msix_table_bar,
-                           e + PCI_MSIX_ENTRY_DATA, v);
-            qpci_io_writel(f->dev, f->dev->msix_table_bar,
-                           e + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
-        }
+        hsnic_fuzz_msix(f->dev, HSNIC_VEC_QP(HSNIC_FUZZ_QP),
+                        HSNIC_FUZZ_MSI_ADDR);
     }
 
     f->nq = 1 + c->nq % HSNIC_FUZZ_QP;
@@ -627,24 +608,9 @@ static void op_recycle(HsnicFuzz *f, const uint8_t *d, size_t len)
     flush_events(f->qts);
 }
 
-/*
- * Advance the virtual clock by (1 + operand) microseconds, or to the next
- * timer deadline without an operand. The step is never 0 (qtest refuses
- * a clock_step that does not advance the clock).
- */
 static void op_clock(HsnicFuzz *f, const uint8_t *d, size_t len)
 {
-    int64_t ns;
-
-    if (len >= 2) {
-        ns = 1000 * (1 + (int64_t)lduw_le_p(d));
-    } else {
-        ns = qemu_clock_deadline_ns_all(QEMU_CLOCK_VIRTUAL,
-                                        QEMU_TIMER_ATTR_ALL);
-        ns = ns < 0 ? 1000 : MAX(ns, 1);
-    }
-    qtest_clock_step(f->qts, ns);
-    flush_events(f->qts);
+    hsnic_fuzz_clock(f->qts, d, len);
 }
 
 static void op_qctrl(HsnicFuzz *f, const uint8_t *d, size_t len)
@@ -670,22 +636,12 @@ static void op_reg(HsnicFuzz *f, const uint8_t *d, size_t len)
 
 static void op_pci_cmd(HsnicFuzz *f, const uint8_t *d, size_t len)
 {
-    uint16_t cmd = PCI_COMMAND_MEMORY;
-
-    if (len >= 1 && (d[0] & 1)) {
-        cmd |= PCI_COMMAND_MASTER;
-    }
-    qpci_config_writew(f->dev, PCI_COMMAND, cmd);
-    flush_events(f->qts);
+    hsnic_fuzz_pci_cmd(f->qts, f->dev, d, len);
 }
 
 static void op_dev_ctrl(HsnicFuzz *f, const uint8_t *d, size_t len)
 {
-    if (len < 1) {
-        return;
-    }
-    hsnic_wr(f, HSNIC_REG_DEV_CTRL, d[0]);
-    flush_events(f->qts);
+    hsnic_fuzz_dev_ctrl(f->qts, f->dev, f->bar, d, len);
 }
 
 static void hsnic_rx_fuzz(QTestState *s, const unsigned char *data,
@@ -734,37 +690,13 @@ static void hsnic_rx_fuzz(QTestState *s, const unsigned char *data,
 
 static void hsnic_rx_pre_fuzz(QTestState *s)
 {
-    QPCIBus *bus = qpci_new_pc(s, NULL);
-    int devfn;
-
-    for (devfn = 0; devfn < 256 && hsnic_devfn < 0; devfn++) {
-        QPCIDevice *dev = qpci_device_find(bus, devfn);
-
-        if (dev && qpci_config_readw(dev, PCI_VENDOR_ID) ==
-                   HSNIC_PCI_VENDOR_ID &&
-            qpci_config_readw(dev, PCI_DEVICE_ID) == HSNIC_PCI_DEVICE_ID) {
-            hsnic_devfn = devfn;
-        }
-        g_free(dev);
-    }
-    qpci_free_pc(bus);
-    g_assert(hsnic_devfn >= 0);
+    hsnic_devfn = hsnic_fuzz_find_devfn(s);
 }
 
 static GString *hsnic_rx_fuzz_cmdline(FuzzTarget *t)
 {
-    GString *cmd = g_string_new(TARGET_NAME);
-
-    g_string_append_printf(cmd, " -display none -machine q35,accel=qtest "
-                           "-m " HSNIC_FUZZ_RAM " -nodefaults "
-                           "-netdev hubport,id=" HSNIC_FUZZ_NETDEV
-                           ",hubid=0 "
-                           "-device hsnic,netdev=" HSNIC_FUZZ_NETDEV
-                           ",queue-pairs=%d,max-ring=%d "
-                           "%s ", HSNIC_FUZZ_QP,
-                           HSNIC_FUZZ_RING_MAX,
-                           getenv("HSNIC_FUZZ_ARGS") ?: "");
-    return cmd;
+    return hsnic_fuzz_cmdline(HSNIC_FUZZ_NETDEV, HSNIC_FUZZ_RAM,
+                              HSNIC_FUZZ_QP, HSNIC_FUZZ_RING_MAX);
 }
 
 static void register_hsnic_rx_fuzz_targets(void)

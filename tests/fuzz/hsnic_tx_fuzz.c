@@ -28,15 +28,9 @@
 
 #include "qemu/osdep.h"
 
-#include "qemu/bswap.h"
-#include "qemu/timer.h"
 #include "net/net.h"
 #include "net/eth.h"
-#include "tests/qtest/libqtest.h"
-#include "tests/qtest/libqos/pci-pc.h"
-#include "hw/pci/pci_regs.h"
-#include "hw/net/hsnic_abi.h"
-#include "fuzz.h"
+#include "hsnic_fuzz.h"
 
 #define HSNIC_TXF_NETDEV        "hsnictxfuzz0"
 #define HSNIC_TXF_QP            4       /* queue-pairs of the device */
@@ -166,7 +160,7 @@ static void txf_setup_queue(HsnicTxFuzz *f, unsigned q)
 static void txf_setup(HsnicTxFuzz *f)
 {
     const HsnicTxFuzzConfig *c = &f->cfg;
-    unsigned q, v;
+    unsigned q;
 
     f->bus = qpci_new_pc(f->qts, NULL);
     f->dev = qpci_device_find(f->bus, hsnic_txf_devfn);
@@ -174,20 +168,8 @@ static void txf_setup(HsnicTxFuzz *f)
     f->bar = qpci_iomap(f->dev, HSNIC_BAR_REGS, NULL);
     qpci_device_enable(f->dev);
     if (!(c->misc & HSNIC_TXF_M_NO_MSIX)) {
-        qpci_msix_enable(f->dev);
-        for (v = 0; v < HSNIC_VEC_QP(HSNIC_TXF_QP); v++) {
-            uint64_t e = f->dev->msix_table_off + v * PCI_MSIX_ENTRY_SIZE;
-
-            qpci_io_writel(f->dev, f->dev->msix_table_bar,
-                           e + PCI_MSIX_ENTRY_LOWER_ADDR,
-                           HSNIC_TXF_MSI_ADDR + 4 * v);
-            qpci_io_writel(f->dev, f->dev->msix_table_bar,
-                           e + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
-            qpci_io_writel(f->dev, f->dev->msix_table_bar,
-                           e + PCI_MSIX_ENTRY_DATA, v);
-            qpci_io_writel(f->dev, f->dev->msix_table_bar,
-                           e + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
-        }
+        hsnic_fuzz_msix(f->dev, HSNIC_VEC_QP(HSNIC_TXF_QP),
+                        HSNIC_TXF_MSI_ADDR);
     }
 
     f->nq = 1 + c->nq % HSNIC_TXF_QP;
@@ -442,17 +424,7 @@ static void op_reap(HsnicTxFuzz *f, const uint8_t *d, size_t len)
 
 static void op_clock(HsnicTxFuzz *f, const uint8_t *d, size_t len)
 {
-    int64_t ns;
-
-    if (len >= 2) {
-        ns = 1000 * (1 + (int64_t)lduw_le_p(d));
-    } else {
-        ns = qemu_clock_deadline_ns_all(QEMU_CLOCK_VIRTUAL,
-                                        QEMU_TIMER_ATTR_ALL);
-        ns = ns < 0 ? 1000 : MAX(ns, 1);
-    }
-    qtest_clock_step(f->qts, ns);
-    flush_events(f->qts);
+    hsnic_fuzz_clock(f->qts, d, len);
 }
 
 static void op_qctrl(HsnicTxFuzz *f, const uint8_t *d, size_t len)
@@ -476,22 +448,12 @@ static void op_reg(HsnicTxFuzz *f, const uint8_t *d, size_t len)
 
 static void op_pci_cmd(HsnicTxFuzz *f, const uint8_t *d, size_t len)
 {
-    uint16_t cmd = PCI_COMMAND_MEMORY;
-
-    if (len >= 1 && (d[0] & 1)) {
-        cmd |= PCI_COMMAND_MASTER;
-    }
-    qpci_config_writew(f->dev, PCI_COMMAND, cmd);
-    flush_events(f->qts);
+    hsnic_fuzz_pci_cmd(f->qts, f->dev, d, len);
 }
 
 static void op_dev_ctrl(HsnicTxFuzz *f, const uint8_t *d, size_t len)
 {
-    if (len < 1) {
-        return;
-    }
-    txf_wr(f, HSNIC_REG_DEV_CTRL, d[0]);
-    flush_events(f->qts);
+    hsnic_fuzz_dev_ctrl(f->qts, f->dev, f->bar, d, len);
 }
 
 static void hsnic_tx_fuzz(QTestState *s, const unsigned char *data,
@@ -537,36 +499,13 @@ static void hsnic_tx_fuzz(QTestState *s, const unsigned char *data,
 
 static void hsnic_tx_pre_fuzz(QTestState *s)
 {
-    QPCIBus *bus = qpci_new_pc(s, NULL);
-    int devfn;
-
-    for (devfn = 0; devfn < 256 && hsnic_txf_devfn < 0; devfn++) {
-        QPCIDevice *dev = qpci_device_find(bus, devfn);
-
-        if (dev && qpci_config_readw(dev, PCI_VENDOR_ID) ==
-                   HSNIC_PCI_VENDOR_ID &&
-            qpci_config_readw(dev, PCI_DEVICE_ID) == HSNIC_PCI_DEVICE_ID) {
-            hsnic_txf_devfn = devfn;
-        }
-        g_free(dev);
-    }
-    qpci_free_pc(bus);
-    g_assert(hsnic_txf_devfn >= 0);
+    hsnic_txf_devfn = hsnic_fuzz_find_devfn(s);
 }
 
 static GString *hsnic_tx_fuzz_cmdline(FuzzTarget *t)
 {
-    GString *cmd = g_string_new(TARGET_NAME);
-
-    g_string_append_printf(cmd, " -display none -machine q35,accel=qtest "
-                           "-m " HSNIC_TXF_RAM " -nodefaults "
-                           "-netdev hubport,id=" HSNIC_TXF_NETDEV
-                           ",hubid=0 "
-                           "-device hsnic,netdev=" HSNIC_TXF_NETDEV
-                           ",queue-pairs=%d,max-ring=%d "
-                           "%s ", HSNIC_TXF_QP, HSNIC_TXF_RING_MAX,
-                           getenv("HSNIC_FUZZ_ARGS") ?: "");
-    return cmd;
+    return hsnic_fuzz_cmdline(HSNIC_TXF_NETDEV, HSNIC_TXF_RAM, HSNIC_TXF_QP,
+                              HSNIC_TXF_RING_MAX);
 }
 
 static void register_hsnic_tx_fuzz_targets(void)

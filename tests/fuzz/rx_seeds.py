@@ -178,13 +178,14 @@ def seeds():
         b"".join(mixed_frames())
 
 
-def main():
+def write_seeds(gen):
+    """Write each (name, bytes) of @gen as OUTDIR/seed-<name>."""
     outdir = sys.argv[1]
     os.makedirs(outdir, exist_ok=True)
-    for name, data in seeds():
+    for name, data in gen:
         with open(os.path.join(outdir, "seed-" + name), "wb") as f:
             f.write(data)
 
 
 if __name__ == "__main__":
-    main()
+    write_seeds(seeds())

@@ -5,14 +5,14 @@ Usage: tx_seeds.py OUTDIR
 
 The layout mirrors HsnicTxFuzzConfig and the operation encoding of
 hsnic_tx_fuzz.c; flag values come from include/hsnic_abi.h through
-rx_seeds.abi_constants().
+rx_seeds.abi_constants(); written by rx_seeds.write_seeds().
 """
 import os
 import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rx_seeds import abi_constants  # noqa: E402
+from rx_seeds import abi_constants, write_seeds  # noqa: E402
 
 A = abi_constants()
 
@@ -87,13 +87,5 @@ def seeds():
         frame(2, 1, CSUM, 0, S_UDP, 100)
 
 
-def main():
-    outdir = sys.argv[1]
-    os.makedirs(outdir, exist_ok=True)
-    for name, data in seeds():
-        with open(os.path.join(outdir, "seed-" + name), "wb") as f:
-            f.write(data)
-
-
 if __name__ == "__main__":
-    main()
+    write_seeds(seeds())
