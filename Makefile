@@ -7,6 +7,9 @@
 #   make test       unit tests, then the lab tests (README.md); under CI
 #                   or with HSNIC_TEST_TIER=all also the slow tier
 #   make test-unit  only the fast host-side tests
+#   make test-soak  the full soaks (1000 RX queue restarts, 1 GiB through
+#                   ncdevmem, 100 device resets under traffic); CI runs
+#                   shorter versions of the same tests (docs/lab.md)
 #   make check-style  QEMU and kernel checkpatch on our C code
 #   make test-sanitize  the test suite on QEMU built with ASan + UBSan and a
 #                   debug guest kernel (KASAN, lockdep, kmemleak, DMA-API
@@ -24,10 +27,19 @@ HSNIC_CACHE ?= $(HOME)/.cache/hsnic
 export HSNIC_CACHE
 PYTHON := /usr/bin/python3
 
-.PHONY: all deps qemu kernel driver rootfs selftests demo test test-unit \
-	unit-build check-style clean bench bench-tokens test-sanitize fuzz debug
+.PHONY: all builds deps qemu kernel driver rootfs selftests demo test test-unit \
+	unit-build check-style clean bench bench-tokens test-sanitize fuzz debug \
+	test-soak
 
-all: qemu kernel driver rootfs selftests
+# The builders run side by side (QEMU, the kernel, the root filesystem):
+# on 2 cores a cold build then overlaps one builder's serial steps
+# (downloads, configure, linking, BTF, mmdebstrap) with another's
+# compiling. BUILD_JOBS=1 builds one after the other.
+BUILD_JOBS ?= 3
+all:
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) builds
+
+builds: qemu kernel driver rootfs selftests
 
 # scripts/deps.sh keeps its own stamp: a no-op once it has run.
 deps:
@@ -61,6 +73,9 @@ test-unit: unit-build
 test: all unit-build
 	$(PYTHON) tests/run.py --junit build/junit.xml \
 		$(if $(HSNIC_TEST_TIER),--tier $(HSNIC_TEST_TIER))
+
+test-soak: all unit-build
+	$(PYTHON) tests/run.py --junit build/junit-soak.xml --tier soak
 
 # The sanitizer tier: own builds (own cache keys), the whole suite
 # ($(HSNIC_TEST_TIER), default all); any ASan/UBSan report, kernel WARN,

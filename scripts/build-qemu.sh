@@ -19,6 +19,7 @@ CONFIGURE_ARGS=(
 	--enable-trace-backends=log
 	--disable-docs --disable-tools --disable-user
 	--disable-werror
+	--without-default-devices --with-devices-x86_64=hsnic-lab
 )
 # HSNIC_SANITIZE=1: the ASan + UBSan build of `make test-sanitize`, in a
 # build tree of its own (the key follows from the configure arguments).
@@ -29,6 +30,7 @@ if [ -n "${HSNIC_SANITIZE:-}" ]; then
 fi
 
 inputs=("$HSNIC_TOP/hw/net" "$HSNIC_TOP/include/hsnic_abi.h" "$0"
+	"$HSNIC_TOP/scripts/qemu-devices.mak"
 	"$HSNIC_TOP/tests/qtest"
 	"$HSNIC_TOP/scripts/lib/common.sh" "$HSNIC_TOP/scripts/lib/qemu-source.sh")
 key=$(echo "$QEMU_VERSIONS ${CONFIGURE_ARGS[*]} $(hash_inputs "${inputs[@]}")" |
@@ -39,6 +41,7 @@ if [ -x "$out/qemu-system-x86_64" ] && [ -x "$out/qos-test" ]; then
 	exit 0
 fi
 
+start=$SECONDS
 qemu_fetch_source
 
 # HSNIC_QEMU_WORK: a separate build tree, for building two checkouts at once.
@@ -70,5 +73,5 @@ cp qemu-system-x86_64 tests/qtest/qos-test "$out.tmp/"
 echo "$version" >"$out.tmp/VERSION"
 rm -rf "$out"
 mv "$out.tmp" "$out"
-log "built QEMU $version with hsnic: $out/qemu-system-x86_64"
+log "built QEMU $version with hsnic in $((SECONDS - start)) s: $out/qemu-system-x86_64"
 echo "$out/qemu-system-x86_64"

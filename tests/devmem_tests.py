@@ -5,10 +5,12 @@ Groups:
   hsnic-selftests   loop topology (REMOTE_TYPE=netns): the drv-net
                     selftests built from the guest kernel's tree, each
                     must pass with no skip beyond the documented ones
-  hsnic-devmem-pair pair topology: 1 GiB through ncdevmem into a udmabuf
-                    with data validation; 1000 restarts of one RX queue
-                    while iperf3 runs on another and a verified transfer
-                    goes through the restarted one
+  hsnic-devmem-pair pair topology: 256 MiB through ncdevmem into a
+                    udmabuf with data validation; 200 restarts of one RX
+                    queue while iperf3 runs on another and a verified
+                    transfer goes through the restarted one
+  hsnic-devmem-soak the same two at soak length (tier soak, `make
+                    test-soak`): 1 GiB, 1000 restarts
 """
 
 import json
@@ -18,7 +20,7 @@ import time
 
 import lab
 from harness import Skip, group, test
-from lab_tests import teardown
+from lab_tests import shared_group, teardown
 
 # (directory under /lab/selftests, test) and the cases allowed to skip,
 # with the reason: nothing a virtual NIC could provide.
@@ -36,8 +38,12 @@ SELFTESTS = [
 ]
 
 SELFTEST_TIMEOUT = int(os.environ.get("HSNIC_SELFTEST_TIMEOUT", "1200"))
-DEVMEM_MIB = int(os.environ.get("HSNIC_DEVMEM_MIB", "1024"))
-RESTARTS = int(os.environ.get("HSNIC_RESTARTS", "1000"))
+# CI lengths (tier slow) and soak lengths (tier soak): the same paths,
+# the soak runs them long enough to catch slow leaks and rare races.
+DEVMEM_MIB = int(os.environ.get("HSNIC_DEVMEM_MIB", "256"))
+RESTARTS = int(os.environ.get("HSNIC_RESTARTS", "200"))
+SOAK_DEVMEM_MIB = int(os.environ.get("HSNIC_SOAK_DEVMEM_MIB", "1024"))
+SOAK_RESTARTS = int(os.environ.get("HSNIC_SOAK_RESTARTS", "1000"))
 RESTART_GAP = os.environ.get("HSNIC_RESTART_GAP", "0.02")
 MEM = 2048
 
@@ -110,7 +116,9 @@ def _selftests_setup():
     return Env("loop", "hsnic", mem=MEM)
 
 
-st = group("hsnic-selftests", _selftests_setup, teardown, tier="slow")
+# The kernel's own tests first: the slow tier's reason to exist.
+st = group("hsnic-selftests", _selftests_setup, teardown, tier="slow",
+           rank=10)
 for _dir, _name, _skips in SELFTESTS:
     test(st, _name)(lambda env, d=_dir, n=_name, s=_skips:
                     run_selftest(env, d, n, s))
@@ -214,12 +222,6 @@ def devmem_misuse(env):
 
 # ---------------------------------------------------------------- pair
 
-def _pair_setup():
-    from lab_tests import Env
-    return Env("pair", "hsnic", mem=MEM)
-
-
-dp = group("hsnic-devmem-pair", _pair_setup, teardown, tier="slow")
 
 NCDEVMEM = "/lab/selftests/drivers/net/hw/ncdevmem"
 # ncdevmem logs every fragment: keep only what the test reads.
@@ -229,8 +231,7 @@ NC_SUMMARY = ("awk '/Failed validation/ { f++ } /total_received=/ { t = $0 }"
               ' print "ok=" ok + 0 }\'')
 
 
-@test(dp, "ncdevmem-%dmib-validated" % DEVMEM_MIB)
-def ncdevmem_pair(env):
+def ncdevmem_pair(env, mib):
     srv, cli = env.vms
     port = 5301
     dev = env.dev(0)
@@ -248,7 +249,7 @@ def ncdevmem_pair(env):
     t0 = time.monotonic()
     cli.run("yes $(echo -e '\\x01\\x02\\x03\\x04\\x05\\x06') | "
             "head -c %dM | socat -u - TCP4:192.0.2.1:%d,bind=192.0.2.2:%d"
-            % (DEVMEM_MIB, port, port), timeout=1800, check=True)
+            % (mib, port, port), timeout=1800, check=True)
     rc, out = srv.wait_bg(rcid, timeout=1800)
     secs = time.monotonic() - t0
     vals = dict(ln.split("=", 1) for ln in out.split() if "=" in ln)
@@ -261,8 +262,8 @@ def ncdevmem_pair(env):
     # printed on paths the RX server never takes).
     assert rc == 0, "ncdevmem failed:\n" + out
     assert vals.get("failed_validation") == "0", out
-    assert got == DEVMEM_MIB << 20, "received %d bytes, sent %d" % (
-        got, DEVMEM_MIB << 20)
+    assert got == mib << 20, "received %d bytes, sent %d" % (
+        got, mib << 20)
     rsc = _rsc_frames(srv, dev) - rsc0
     print("    rx-gro-hw on: %d coalesced frames" % rsc)
     assert rsc > 0, "no coalesced frames with rx-gro-hw on"
@@ -282,8 +283,7 @@ def _debugfs_dir(vm, dev):
     return out.strip()
 
 
-@test(dp, "rx-queue-restart-x%d-under-traffic" % RESTARTS)
-def restart_under_traffic(env):
+def restart_under_traffic(env, restarts):
     srv, cli = env.vms
     dev = env.dev(0)
     dbg = _debugfs_dir(srv, dev)
@@ -308,7 +308,7 @@ def restart_under_traffic(env):
         "awk -v n=$n -v s=$start -v e=$EPOCHREALTIME "
         "'BEGIN { printf \"%%d restarts of queue %(q)d in %%.1f s\\n\", "
         "n, e - s }'"
-        % {"n": RESTARTS, "q": rq, "dbg": dbg, "gap": RESTART_GAP},
+        % {"n": restarts, "q": rq, "dbg": dbg, "gap": RESTART_GAP},
         timeout=3600)
     rounds = []
     while True:
@@ -357,3 +357,18 @@ def restart_under_traffic(env):
                         "echo \"$p\"; exit 1" % dev, timeout=60)
     srv.run("ip link set %s up; lab-netsetup --wait 20" % dev, timeout=60)
     assert rc == 0, "page pools still hold pages after ifdown:\n" + pools
+
+
+def _devmem_pair_group(name, tier, mib, restarts):
+    # on one boot with hsnic-stress (the soak: hsnic-stress-soak)
+    g = shared_group(name, "pair", "hsnic", tier=tier, mem=MEM)
+    test(g, "ncdevmem-%dmib-validated" % mib)(
+        lambda env: ncdevmem_pair(env, mib))
+    test(g, "rx-queue-restart-x%d-under-traffic" % restarts)(
+        lambda env: restart_under_traffic(env, restarts))
+    return g
+
+
+dp = _devmem_pair_group("hsnic-devmem-pair", "slow", DEVMEM_MIB, RESTARTS)
+soak = _devmem_pair_group("hsnic-devmem-soak", "soak", SOAK_DEVMEM_MIB,
+                          SOAK_RESTARTS)

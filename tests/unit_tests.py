@@ -211,3 +211,100 @@ def console_alarms():
     # the report starts at the first alarm and goes on past it
     assert "from line 3" in report and "Link is Up" not in report and \
         "Kernel panic" in report, report
+
+
+# The time budget of tests/run.py (harness.Budget, harness.Times): a run
+# of fake groups whose expected durations are known.
+def _fake_groups(log):
+    import harness
+
+    def mk(name, tier, secs, rank=100):
+        g = harness.Group(name, setup=lambda: log.append("setup " + name),
+                          teardown=lambda fx: None, tier=tier, rank=rank)
+        for i, s in enumerate(secs):
+            g.tests.append(("t%d" % i, lambda fx, n="%s/t%d" % (name, i):
+                            log.append(n)))
+        return g
+    return mk
+
+
+@test(unit, "budget-leaves-out-what-does-not-fit")
+def budget_left_out():
+    import time
+    import harness
+    log = []
+    mk = _fake_groups(log)
+    groups = [mk("a", "lab", [1, 1]), mk("b", "slow", [500, 1]),
+              mk("c", "slow", [1])]
+    times = harness.Times(None, reference=None, factor=1.0)
+    for g, secs in zip(groups, ([1, 1], [500, 1], [1])):
+        times.history["%s/@setup" % g.name] = [2]
+        for i, s in enumerate(secs):
+            times.history["%s/t%d" % (g.name, i)] = [s]
+    budget = harness.Budget(time.time() + 60, times=times)
+    res = harness.run(groups, lambda s: None, budget=budget)
+    status = {"%s/%s" % (r.group, r.name): r.status for r in res}
+    # b/t0 (500 s) does not fit and is left out; b/t1 and c still run
+    assert status == {"a/t0": "passed", "a/t1": "passed",
+                      "b/t0": "skipped", "b/t1": "passed",
+                      "c/t0": "passed"}, status
+    assert harness.left_out(res) == ["b/t0"], harness.left_out(res)
+    assert "b/t0" not in log and "c/t0" in log, log
+    line, _ = harness.summary(res)
+    assert line == "4 passed, 0 failed, 1 skipped", line
+    # a group whose setup alone does not fit is not set up at all
+    log.clear()
+    times.history["c/@setup"] = [120]
+    res = harness.run([groups[2]], lambda s: None, budget=budget)
+    assert [r.status for r in res] == ["skipped"] and not log, (res, log)
+
+
+@test(unit, "budget-interrupts-at-the-hard-deadline")
+def budget_hard():
+    import time
+    import harness
+    g = harness.Group("h", tier="lab")
+    g.tests.append(("sleeper", lambda: time.sleep(30)))
+    g.tests.append(("after", lambda: None))
+    times = harness.Times(None, reference=None, factor=1.0)
+    times.history["h/sleeper"] = [0.1]
+    times.history["h/after"] = [0.1]
+    t0 = time.monotonic()
+    budget = harness.Budget(time.time() + 1.5, time.time() + 1.5,
+                            times=times)
+    res = harness.run([g], lambda s: None, budget=budget)
+    took = time.monotonic() - t0
+    assert took < 10, "the sleeper was not interrupted (%.1f s)" % took
+    assert [(r.name, r.status) for r in res] == [
+        ("sleeper", "failed"), ("after", "skipped")], \
+        [(r.name, r.status, r.detail) for r in res]
+    assert "hard deadline" in res[0].detail and res[1].left_out
+
+
+@test(unit, "budget-times-history-and-priority")
+def budget_times():
+    import json
+    import harness
+    with tempfile.TemporaryDirectory() as d:
+        ref = os.path.join(d, "ref.json")
+        with open(ref, "w") as f:
+            json.dump({"g/x": 100}, f)
+        path = os.path.join(d, "hist.json")
+        t = harness.Times(path, reference=ref, factor=1.5)
+        assert t.expect("g/x", 5) == 150        # reference x factor
+        assert t.expect("g/y", 5) == 7.5        # tier default x factor
+        for s in (10, 30, 20, 12):
+            t.record("g/x", s)
+        t.save()
+        t2 = harness.Times(path, reference=ref)
+        # the last three runs, the slowest of them, with 10 % margin
+        assert t2.history["g/x"] == [30, 20, 12], t2.history
+        assert abs(t2.expect("g/x", 5) - 33) < 1e-6
+    mk = _fake_groups([])
+    gs = [mk("l1", "lab", []), mk("s1", "slow", []),
+          mk("s2", "slow", [], rank=10), mk("u", "unit", []),
+          mk("l2", "lab", [])]
+    gs[0].share = gs[4].share = "k"
+    gs.insert(1, mk("l3", "lab", []))
+    order = [g.name for g in harness.by_priority(gs)]
+    assert order == ["u", "l1", "l2", "l3", "s2", "s1"], order

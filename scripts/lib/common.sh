@@ -34,16 +34,28 @@ run_logged() {
 	fi
 }
 
-# Progress for long steps: print a dot line every 30 s while PID lives.
+# Progress for long steps: every 30 s while PID lives, print the elapsed
+# time and, given a log file, the last progress mark in it (ninja's
+# "[N/M]"; kbuild's last built object).
 with_heartbeat() {
-	local what=$1
+	local what=$1 progress_log=""
 	shift
+	if [ "${1:-}" = run_logged ]; then
+		progress_log=$2
+	fi
 	"$@" &
-	local pid=$! start=$SECONDS
+	local pid=$! start=$SECONDS next=$((SECONDS + 30)) mark
 	while kill -0 "$pid" 2>/dev/null; do
-		sleep 5
-		if [ $(((SECONDS - start) % 30)) -lt 5 ] && kill -0 "$pid" 2>/dev/null; then
-			log "$what: $((SECONDS - start)) s"
+		sleep 2
+		if [ $SECONDS -ge $next ] && kill -0 "$pid" 2>/dev/null; then
+			next=$((next + 30))
+			mark=""
+			if [ -n "$progress_log" ] && [ -f "$progress_log" ]; then
+				mark=$(tail -c 4096 "$progress_log" | tr '\r' '\n' |
+					grep -oE '^\[[0-9]+/[0-9]+\]|^  (CC|LD|AR)[^ ]* +[^ ]+' |
+					tail -n 1 | tr -s ' ')
+			fi
+			log "$what: $((SECONDS - start)) s${mark:+ ($mark)}"
 		fi
 	done
 	wait "$pid"

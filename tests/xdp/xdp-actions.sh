@@ -25,7 +25,7 @@ udp_bounce() {
 	if [ $v = 4 ]; then addr=192.0.2.1; else addr='[2001:db8:1::1]'; fi
 	setcfg 0 $port
 	s=$(head -c $len /dev/urandom | base64 -w0 | head -c $len)
-	$R timeout 10 socat -$v -T 3 -u UDP-RECV:$port,reuseport STDOUT > /tmp/rx.txt &
+	$R timeout 10 socat -$v -u UDP-RECVFROM:$port,reuseport STDOUT > /tmp/rx.txt &
 	sleep 0.5
 	echo -n "$s" | $R socat -t 2 -u STDIN UDP$v:$addr:$port
 	wait
@@ -88,7 +88,7 @@ for thresh in 0 1024; do
 					if [ $act = 0 ]; then
 						port=$((20000 + RANDOM % 20000))
 						s=$(head -c $lens /dev/urandom | base64 -w0 | head -c $lens)
-						timeout 10 socat -$v -T 3 -u UDP-RECV:$port,reuseport STDOUT > /tmp/rx2.txt &
+						timeout 10 socat -$v -u UDP-RECVFROM:$port,reuseport STDOUT > /tmp/rx2.txt &
 						sleep 0.5
 						if [ $v = 4 ]; then a=192.0.2.1; else a='[2001:db8:1::1]'; fi
 						echo -n "$s" | $R socat -t 2 -u STDIN UDP$v:$a:$port
@@ -125,7 +125,7 @@ ethtool -K vB gro on 2>/dev/null
 port=$((20000 + RANDOM % 20000)); setcfg 0 $port; setcfg 1 6; setcfg 2 $IFX
 for len in 100 1400; do
 	s=$(head -c $len /dev/urandom | base64 -w0 | head -c $len)
-	$R timeout 10 socat -4 -T 3 -u UDP-RECV:$port,reuseport STDOUT > /tmp/rx3.txt &
+	$R timeout 10 socat -4 -u UDP-RECVFROM:$port,reuseport STDOUT > /tmp/rx3.txt &
 	sleep 0.5
 	x0=$(xstat $IF 'tx[0-9]+_xdp_xmit')
 	echo -n "$s" | socat -t 2 -u STDIN UDP4:198.51.100.2:$port
