@@ -56,7 +56,9 @@ for s in $extra_suites; do
 done
 
 tmp=$out.tmp
-rm -rf "$tmp"
+# --one-file-system: an mmdebstrap that was killed can leave the proc and
+# sysfs it mounted in the chroot behind; never delete through them.
+rm -rf --one-file-system "$tmp"
 mkdir -p "$tmp"
 root=$tmp/root
 for s in $extra_suites; do
@@ -106,7 +108,7 @@ rm -f "$tmp/rootfs.ext4"
 run_logged "$tmp/mke2fs.log" mke2fs -q -F -t ext4 -L hsnic-root -m 0 \
 	-N $((files * 2 + 16384)) -E root_owner=0:0 -d "$root" \
 	"$tmp/rootfs.ext4" "${size_mb}M"
-rm -rf "$root"
+rm -rf --one-file-system "$root"
 rm -rf "$out"
 mv "$tmp" "$out"
 log "built $out/rootfs.ext4 in $((SECONDS - start)) s"
