@@ -26,6 +26,7 @@ exits non-zero when anything failed.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -76,6 +77,10 @@ def main():
     p.add_argument("--list", action="store_true",
                    help="print the selected tests with their expected "
                    "seconds and exit")
+    p.add_argument("--write-reference", action="store_true",
+                   help="write this machine's recorded durations to "
+                   "tests/test-times.json (the estimates of machines "
+                   "without a history) and exit")
     args = p.parse_args()
     if args.budget is not None:
         args.deadline = time.time() + args.budget
@@ -89,6 +94,8 @@ def main():
                                                       "1.5")))
     if args.list:
         return list_tests(groups, args.select, times)
+    if args.write_reference:
+        return write_reference(times)
     budget = None
     if args.deadline is not None:
         budget = harness.Budget(args.deadline, args.hard_deadline, times)
@@ -107,6 +114,16 @@ def main():
                                                          ", ".join(left)))
     print(line)
     return 1 if n["failed"] or not results else 0
+
+
+def write_reference(times):
+    ref = {k: max(v) for k, v in sorted(times.history.items())
+           if isinstance(v, list) and v}
+    with open(harness.REFERENCE, "w") as f:
+        json.dump(ref, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("wrote %d durations to %s" % (len(ref), harness.REFERENCE))
+    return 0
 
 
 def list_tests(groups, select, times):

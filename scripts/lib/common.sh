@@ -51,9 +51,10 @@ with_heartbeat() {
 			next=$((next + 30))
 			mark=""
 			if [ -n "$progress_log" ] && [ -f "$progress_log" ]; then
+				# (no match is fine: the callers run with errexit)
 				mark=$(tail -c 4096 "$progress_log" | tr '\r' '\n' |
 					grep -oE '^\[[0-9]+/[0-9]+\]|^  (CC|LD|AR)[^ ]* +[^ ]+' |
-					tail -n 1 | tr -s ' ')
+					tail -n 1 | tr -s ' ' | sed 's/^ //') || mark=""
 			fi
 			log "$what: $((SECONDS - start)) s${mark:+ ($mark)}"
 		fi
