@@ -43,9 +43,6 @@ qemu_prepare_tree() {
 	cp "$HSNIC_TOP"/hw/net/hsnic*.c "$work/src/hw/net/"
 	cp "$HSNIC_TOP/include/hsnic_abi.h" "$work/src/include/hw/net/hsnic_abi.h"
 	cat "$HSNIC_TOP/hw/net/trace-events" >>"$work/src/hw/net/trace-events"
-	# the lab's device list (build-qemu.sh: --with-devices-x86_64)
-	cp "$HSNIC_TOP/scripts/qemu-devices.mak" \
-		"$work/src/configs/devices/x86_64-softmmu/hsnic-lab.mak"
 	(cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/hw/net/qemu-integration.patch") ||
 		die "hw/net/qemu-integration.patch does not apply to QEMU $version"
 }
