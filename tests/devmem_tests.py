@@ -74,6 +74,26 @@ class KtapResult:
         return sorted(n for n, v in self.cases.items() if v == verdict)
 
 
+def judge(res, allowed, rc):
+    """What is wrong with a selftest run (a KtapResult and its exit code):
+    a failure, or a case skipped or expected to fail (XFAIL: the test
+    itself decided the feature may be missing) that `allowed` does not
+    name with its reason."""
+    problems = []
+    if not res.cases:
+        problems.append("no test case results")
+    if res.named("fail"):
+        problems.append("failed: %s" % ", ".join(res.named("fail")))
+    for verdict, what in (("skip", "skipped"), ("xfail", "xfailed")):
+        bad = [n for n in res.named(verdict) if n not in allowed]
+        if bad:
+            problems.append("%s: %s" % (what, ", ".join(
+                "%s (%s)" % (n, res.reasons[n]) for n in bad)))
+    if rc and not res.named("fail"):
+        problems.append("exit code %d" % rc)
+    return problems
+
+
 def _vm_with_selftests(env):
     vm = env.vms[0]
     rc, out = vm.run("test -f /lab/selftests/drivers/net/net.config && "
@@ -94,17 +114,12 @@ def run_selftest(env, subdir, name, allowed_skips, pre="", envs=""):
                      timeout=SELFTEST_TIMEOUT)
     res = KtapResult(out)
     print("    %s: %s" % (name, res.totals or "no totals line"))
-    bad_skips = [n for n in res.named("skip") if n not in allowed_skips]
-    problems = []
-    if not res.cases:
-        problems.append("no test case results")
-    if res.named("fail"):
-        problems.append("failed: %s" % ", ".join(res.named("fail")))
-    if bad_skips:
-        problems.append("skipped: %s" % ", ".join(
-            "%s (%s)" % (n, res.reasons[n]) for n in bad_skips))
-    if rc and not res.named("fail"):
-        problems.append("exit code %d" % rc)
+    for verdict in ("skip", "xfail"):
+        for n in res.named(verdict):
+            print("    %s %s: %s (allowed: %s)" % (
+                verdict, n, res.reasons[n] or "no reason given",
+                allowed_skips.get(n, "no")))
+    problems = judge(res, allowed_skips, rc)
     if problems:
         tail = "\n".join(out.splitlines()[-60:])
         raise AssertionError("%s: %s\n--- output (last 60 lines) ---\n%s"

@@ -308,3 +308,22 @@ def budget_times():
     gs.insert(1, mk("l3", "lab", []))
     order = [g.name for g in harness.by_priority(gs)]
     assert order == ["u", "l1", "l2", "l3", "s2", "s1"], order
+
+
+@test(unit, "selftest-judge-xfail-is-not-a-pass")
+def selftest_judge():
+    from devmem_tests import KtapResult, judge
+    out = ("TAP version 13\n1..3\nok 1 t.test_a\n"
+           "ok 2 t.test_b # XFAIL feature missing\n"
+           "ok 3 t.test_c # SKIP no offload\n"
+           "# Totals: pass:1 fail:0 xfail:1 xpass:0 skip:1 error:0\n")
+    res = KtapResult(out)
+    assert res.named("xfail") == ["t.test_b"], res.cases
+    problems = judge(res, {"t.test_c": "needs an offload device"}, 0)
+    assert problems == ["xfailed: t.test_b (feature missing)"], problems
+    assert judge(res, {"t.test_b": "x", "t.test_c": "y"}, 0) == []
+    assert judge(res, {"t.test_b": "x"}, 0) == \
+        ["skipped: t.test_c (no offload)"]
+    bad = KtapResult("not ok 1 t.test_a\n")
+    assert judge(bad, {}, 1) == ["failed: t.test_a"]
+    assert judge(KtapResult(""), {}, 0) == ["no test case results"]
