@@ -327,3 +327,14 @@ def selftest_judge():
     bad = KtapResult("not ok 1 t.test_a\n")
     assert judge(bad, {}, 1) == ["failed: t.test_a"]
     assert judge(KtapResult(""), {}, 0) == ["no test case results"]
+
+
+@test(unit, "qtest-glib-skip-is-not-a-pass")
+def qtest_tap():
+    from qtest_tests import tap_verdict
+    assert tap_verdict("TAP version 14\nok 1 /x86_64/a/hsnic/b\n1..1\n") \
+        == "pass"
+    assert tap_verdict("ok 1 /x86_64/a/hsnic/b # SKIP no MSI-X\n1..1\n") \
+        == "skip"
+    assert tap_verdict("not ok 1 /x86_64/a/hsnic/b\n") == "fail"
+    assert tap_verdict("# random\n") == "fail"
