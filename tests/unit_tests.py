@@ -338,3 +338,32 @@ def qtest_tap():
         == "skip"
     assert tap_verdict("not ok 1 /x86_64/a/hsnic/b\n") == "fail"
     assert tap_verdict("# random\n") == "fail"
+
+
+@test(unit, "budget-alarm-between-tests-still-ends-the-run")
+def budget_between():
+    # The hard deadline strikes outside any test (here in a hook before a
+    # group's setup, as when a parked lab is being stopped): the run
+    # still returns, with what it did not run left out.
+    import time
+    import harness
+
+    def slow_hook(g):
+        if g.name == "a":
+            time.sleep(5)
+    ga = harness.Group("a", tier="lab")
+    ga.tests.append(("t", lambda: None))
+    gb = harness.Group("b", tier="lab")
+    gb.tests.append(("t", lambda: None))
+    times = harness.Times(None, reference=None, factor=1.0)
+    times.history = {"a/t": [0.1], "b/t": [0.1]}
+    harness.BEFORE_SETUP.append(slow_hook)
+    try:
+        budget = harness.Budget(time.time() + 1.5, time.time() + 1.5,
+                                times=times)
+        res = harness.run([ga, gb], lambda s: None, budget=budget)
+    finally:
+        harness.BEFORE_SETUP.remove(slow_hook)
+    assert [(r.group, r.status, r.left_out) for r in res] == [
+        ("a", "skipped", True), ("b", "skipped", True)], \
+        [(r.group, r.status, r.detail) for r in res]
