@@ -367,3 +367,37 @@ def budget_between():
     assert [(r.group, r.status, r.left_out) for r in res] == [
         ("a", "skipped", True), ("b", "skipped", True)], \
         [(r.group, r.status, r.detail) for r in res]
+
+
+@test(unit, "lab-env-boots-again-after-one-hang")
+def env_boot_retry():
+    import lab_tests
+    starts, stops = [], []
+
+    class FakeLab:
+        def __init__(self, *a, **kw):
+            self.vms = ["vm0", "vm1"]
+
+        def start(self):
+            starts.append(self)
+            if len(starts) in (1, 3, 4):
+                raise lab.LabError("vm1: agent not ready after 240 s\n"
+                                   "--- vm1 console ---")
+
+        def stop(self):
+            stops.append(self)
+    real = lab.Lab
+    lab.Lab = FakeLab
+    try:
+        env = lab_tests.Env("pair", "hsnic")
+        assert len(starts) == 2 and stops == [starts[0]], (starts, stops)
+        assert env.labs == [starts[1]] and env.vms == ["vm0", "vm1"]
+        # a second hang in a row fails the setup
+        try:
+            lab_tests.Env("pair", "hsnic")
+            raise AssertionError("two hangs in a row did not fail")
+        except lab.LabError:
+            pass
+        assert len(starts) == 4
+    finally:
+        lab.Lab = real
