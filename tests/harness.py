@@ -222,9 +222,7 @@ def run(groups, out, select=None, budget=None, times=None):
         budget.arm()
     try:
         for g in groups:
-            tests = [(n, f) for n, f in g.tests
-                     if not select or any(s in "%s/%s" % (g.name, n)
-                                          for s in select)]
+            tests = selected(g, select)
             if not tests:
                 continue
             try:
@@ -337,6 +335,14 @@ def summary(results):
 def left_out(results):
     """Names of the tests the time budget left out."""
     return ["%s/%s" % (r.group, r.name) for r in results if r.left_out]
+
+
+def selected(g, select):
+    """The (name, function) tests of group `g` that -k patterns select."""
+    return [(n, f) for n, f in g.tests
+            if not select or any(s in "%s/%s" % (g.name, n) for s in select)]
+
+
 def write_junit(results, path):
     suites = ET.Element("testsuites")
     by_group = {}

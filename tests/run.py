@@ -3,7 +3,7 @@
 
 usage: tests/run.py [--tier TIER] [--junit FILE] [-k PATTERN]...
                     [--budget S | --deadline T [--hard-deadline T]]
-                    [--list]
+                    [--list | --write-reference]
 
 Tiers: unit (host-side, seconds), lab (boots VMs, minutes), slow (the
 kernel's selftests, devmem between VMs, shorter soaks), soak (the full
@@ -130,9 +130,7 @@ def list_tests(groups, select, times):
     total = 0
     for g in groups:
         default = harness.DEFAULT_TEST_SECS[g.tier]
-        names = [n for n, _ in g.tests
-                 if not select or any(s in "%s/%s" % (g.name, n)
-                                      for s in select)]
+        names = [n for n, _ in harness.selected(g, select)]
         if not names:
             continue
         setup = times.expect("%s/@setup" % g.name,
