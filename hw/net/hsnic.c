@@ -73,6 +73,9 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
 /* RSC: the longest header stack kept (Ethernet, IPv6, TCP with options) */
 #define HSNIC_RSC_HDR_MAX       128
 #define HSNIC_RSC_MAX_SEGS      64
+/* rsc-usecs: the longest an aggregate may wait for its next segment */
+#define HSNIC_RSC_USECS_DEFAULT 50
+#define HSNIC_RSC_USECS_MAX     10000
 
 #define HSNIC_PM_CAP_OFFSET     0x40
 #define HSNIC_PCIE_CAP_OFFSET   0xa0
@@ -90,12 +93,6 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
 #define HSNIC_RX_MODE_RESET     HSNIC_RX_MODE_BROADCAST
 #define HSNIC_Q_STATUS_ALL      (HSNIC_Q_STATUS_ENABLED | HSNIC_Q_STATUS_ERROR)
 #define HSNIC_DEV_CTRL_ALL      (HSNIC_DEV_CTRL_ENABLE | HSNIC_DEV_CTRL_DB_REC)
-/* The doorbells are dispatched without the BQL (QEMU 10.1 and later). */
-#if QEMU_VERSION_MAJOR > 10 || QEMU_VERSION_MINOR >= 1
-#define HSNIC_DB_LOCKLESS       1
-#else
-#define HSNIC_DB_LOCKLESS       0
-#endif
 /* A queue pair's doorbells, as offsets from its HSNIC_DB_TX(q). */
 #define HSNIC_DB_SLOT_TX        0
 #define HSNIC_DB_SLOT_RX        (HSNIC_DB_RX(0) - HSNIC_DB_TX(0))
@@ -128,6 +125,9 @@ typedef struct HsnicQueue {
     uint32_t hdr_buf_len;
     uint32_t hds_thresh;
     bool gen;               /* GEN value of the next completion */
+    /* TX, not migrated: descriptors of the frame at HEAD seen without EOP */
+    uint32_t eop_scan_head; /* the HEAD they were counted from */
+    uint32_t eop_scanned;
 } HsnicQueue;
 
 typedef struct HsnicRule {
@@ -221,10 +221,11 @@ typedef struct HsnicVector {
     QEMUTimer *timer;       /* moderation delay */
 } HsnicVector;
 
-typedef struct HsnicTxBhArg {
+/* Queue pair @q of @s: the opaque of per-queue bottom halves and timers. */
+typedef struct HsnicQueueRef {
     HsnicState *s;
     unsigned q;
-} HsnicTxBhArg;
+} HsnicQueueRef;
 
 /*
  * Device faults a test can inject at run time (qom-set on the x-fault-*
@@ -261,6 +262,7 @@ struct HsnicState {
     /* Properties */
     uint32_t num_qp;
     uint32_t max_ring;
+    uint32_t rsc_usecs;     /* how long an aggregate may stay open */
     bool ioeventfd;
     bool vnet_hdr_prop;
 
@@ -285,7 +287,7 @@ struct HsnicState {
 
     /* Not migrated: bottom halves and scratch state */
     QEMUBH *tx_bh[HSNIC_MAX_QP];
-    HsnicTxBhArg tx_bh_arg[HSNIC_MAX_QP];
+    HsnicQueueRef qref[HSNIC_MAX_QP];
     QEMUBH *rx_bh;
     /* Set without the BQL by doorbell writes, cleared by the BHs */
     uint64_t rx_db_pending; /* bit q: read RX queue q's doorbell record */
@@ -295,7 +297,9 @@ struct HsnicState {
     HsnicDbNotifier db_notifier[HSNIC_MAX_QP][HSNIC_DB_PER_QP];
     bool db_eventfds;       /* the notifiers are attached to the doorbells */
     bool has_vnet;          /* frames to and from the peer carry a vnet hdr */
-    QEMUBH *rsc_bh;         /* delivers open aggregates after a batch */
+    QEMUBH *rsc_bh;         /* rsc-usecs=0: delivers them after a batch */
+    QEMUTimer *rsc_timer[HSNIC_MAX_QP];     /* delivers an aggregate */
+    uint64_t tx_desc_reads; /* TX descriptors read (x-stat-tx-desc-reads) */
     VMChangeStateEntry *vmstate_change;
     HsnicRsc rsc[HSNIC_MAX_QP];
     HsnicFaults fault;      /* x-fault-* properties (tests only) */
@@ -320,6 +324,33 @@ static const char *hsnic_dir(bool rx)
         (s)->dstat[HSNIC_DSTAT_GUEST_ERRORS]++;                         \
         qemu_log_mask(LOG_GUEST_ERROR, "hsnic: " fmt "\n", ## __VA_ARGS__); \
     } while (0)
+
+/*
+ * The device's re-entrancy guard, engaged by hand on the paths the memory
+ * core does not guard: PCI config writes, timers, VM state and link
+ * changes, the doorbells' BQL path. Its MMIO handlers and bottom halves
+ * run with it engaged already. While it is, a DMA or MSI-X message that
+ * lands on one of hsnic's own BARs fails (MEMTX_ACCESS_ERROR) instead of
+ * becoming a register write in the middle of the device's own work.
+ * Returns whether this call engaged it (false when nested).
+ */
+static bool hsnic_guard_enter(HsnicState *s)
+{
+    MemReentrancyGuard *g = &DEVICE(s)->mem_reentrancy_guard;
+
+    if (g->engaged_in_io) {
+        return false;
+    }
+    g->engaged_in_io = true;
+    return true;
+}
+
+static void hsnic_guard_exit(HsnicState *s, bool entered)
+{
+    if (entered) {
+        DEVICE(s)->mem_reentrancy_guard.engaged_in_io = false;
+    }
+}
 
 /* ---- Interrupts ---- */
 
@@ -374,11 +405,13 @@ static void hsnic_irq_update(HsnicState *s, unsigned vector)
 static void hsnic_irq_timer(void *opaque)
 {
     HsnicVector *v = opaque;
+    bool guard = hsnic_guard_enter(v->s);
 
     trace_hsnic_irq_timer(v->idx, v->armed, v->npending);
     if (v->armed && v->pending) {
         hsnic_irq_fire(v->s, v->idx);
     }
+    hsnic_guard_exit(v->s, guard);
 }
 
 /* A queue of @vector wrote @n completions. */
@@ -671,6 +704,9 @@ static bool hsnic_read_desc(HsnicState *s, unsigned q, bool rx,
 {
     dma_addr_t addr = base + (uint64_t)idx * size;
 
+    if (!rx) {
+        s->tx_desc_reads++;
+    }
     if (pci_dma_read(PCI_DEVICE(s), addr, desc, size)) {
         trace_hsnic_err_ring_dma(q, hsnic_dir(rx), "descriptor read", addr);
         hsnic_queue_error(s, q, rx, HSNIC_ERR_DMA);
@@ -703,12 +739,12 @@ static bool hsnic_fault(HsnicState *s, uint32_t *left, unsigned q, bool rx,
 
 /*
  * Write the completion @entry of @size bytes, whose GEN bit is bit 0 of
- * its first byte. The entry is first written with the stale GEN value,
- * then the byte holding GEN, so a driver polling on another CPU never
- * sees the new GEN value before the rest of the entry.
+ * its first byte, into the next slot. The entry is first written with the
+ * stale GEN value, then the byte holding GEN, so a driver polling on
+ * another CPU never sees the new GEN value before the rest of the entry.
  */
-static bool hsnic_write_cmpl(HsnicState *s, unsigned q, bool rx,
-                             const void *entry, size_t size)
+static bool hsnic_write_cmpl_slot(HsnicState *s, unsigned q, bool rx,
+                                  const void *entry, size_t size)
 {
     HsnicQueue *r = hsnic_queue(s, q, rx);
     PCIDevice *d = PCI_DEVICE(s);
@@ -738,8 +774,18 @@ static bool hsnic_write_cmpl(HsnicState *s, unsigned q, bool rx,
     if (r->cmpl_idx == 0) {
         r->gen = !r->gen;
     }
+    return true;
+}
+
+static bool hsnic_write_cmpl(HsnicState *s, unsigned q, bool rx,
+                             const void *entry, size_t size)
+{
+    if (!hsnic_write_cmpl_slot(s, q, rx, entry, size)) {
+        return false;
+    }
+    /* x-fault-dup-cmpl: the same entry once more, in the next slot */
     if (hsnic_fault(s, &s->fault.dup_cmpl, q, rx, "completion duplicated")) {
-        return hsnic_write_cmpl(s, q, rx, entry, size);
+        return hsnic_write_cmpl_slot(s, q, rx, entry, size);
     }
     return true;
 }
@@ -790,6 +836,7 @@ static void hsnic_queue_enable(HsnicState *s, unsigned q, bool rx)
     r->hdr_tail = 0;
     r->cmpl_idx = 0;
     r->gen = true;
+    r->eop_scanned = 0;
 }
 
 /*
@@ -1073,6 +1120,46 @@ static bool hsnic_tx_active(HsnicState *s, unsigned q)
 }
 
 /*
+ * Whether the frame at HEAD has its EOP descriptor posted. Only the
+ * descriptors posted since the last look are read, and only the
+ * descriptors, not their buffers: a doorbell costs work in proportion to
+ * what it posted, however many doorbells a long frame takes. Also true
+ * when RING_SIZE - 1 descriptors hold no EOP (the frame can never end;
+ * the caller reports it). False when the frame must wait, or the queue
+ * stopped on a DMA error.
+ */
+static bool hsnic_tx_eop_posted(HsnicState *s, unsigned q)
+{
+    HsnicQueue *r = &s->txq[q];
+    uint32_t posted = hsnic_ring_posted(r);
+    uint32_t n = r->eop_scan_head == r->head ? r->eop_scanned : 0;
+    struct hsnic_tx_desc desc;
+
+    if (n > posted) {
+        n = 0;          /* TAIL went back: look again */
+    }
+    while (n < posted) {
+        if (!hsnic_read_desc(s, q, false, r->desc_addr,
+                             hsnic_ring_add(r, r->head, n), &desc,
+                             sizeof(desc))) {
+            return false;
+        }
+        n++;
+        if (le32_to_cpu(desc.cmd) & HSNIC_TXD_EOP) {
+            r->eop_scanned = 0;
+            return true;
+        }
+    }
+    r->eop_scan_head = r->head;
+    r->eop_scanned = n;
+    if (n >= r->ring_size - 1) {
+        return true;
+    }
+    trace_hsnic_tx_wait_eop(q, r->head, n);
+    return false;
+}
+
+/*
  * Transmit up to HSNIC_TX_BUDGET complete frames between head and tail;
  * returns true when more are waiting. A frame whose EOP descriptor has
  * not been posted yet is left alone until the next doorbell (unless it
@@ -1108,6 +1195,9 @@ static bool hsnic_tx_process(HsnicState *s, unsigned q)
 
         if (!budget--) {
             more = true;
+            break;
+        }
+        if (!hsnic_tx_eop_posted(s, q)) {
             break;
         }
         while (!eop && idx != r->tail) {
@@ -1178,7 +1268,7 @@ out:
 
 static void hsnic_tx_bh(void *opaque)
 {
-    HsnicTxBhArg *arg = opaque;
+    HsnicQueueRef *arg = opaque;
     HsnicState *s = arg->s;
 
     if (!s->nic) {
@@ -1916,6 +2006,9 @@ static void hsnic_rsc_flush(HsnicState *s, unsigned q, const char *why)
         return;
     }
     a->open = false;
+    if (s->rsc_timer[q]) {
+        timer_del(s->rsc_timer[q]);
+    }
     if (!hsnic_queue_active(r) || !hsnic_rx_ready(s)) {
         trace_hsnic_rsc_discard(q, a->segs, "queue or device stopped");
         return;
@@ -1973,17 +2066,32 @@ static void hsnic_rsc_flush_all(HsnicState *s, const char *why)
     }
 }
 
-/* The end of a batch of received frames. */
+/* rsc-usecs=0: the end of a batch of received frames. */
 static void hsnic_rsc_bh(void *opaque)
 {
     hsnic_rsc_flush_all(opaque, "batch end");
 }
 
+/* An aggregate has been open for rsc-usecs. */
+static void hsnic_rsc_timer(void *opaque)
+{
+    HsnicQueueRef *ref = opaque;
+    bool guard = hsnic_guard_enter(ref->s);
+
+    hsnic_rsc_flush(ref->s, ref->q, "timer");
+    hsnic_guard_exit(ref->s, guard);
+}
+
 static void hsnic_vm_state_change(void *opaque, bool running, RunState state)
 {
+    HsnicState *s = opaque;
+    bool guard;
+
     /* An open aggregate is never migrated: deliver it while we can. */
     if (!running) {
-        hsnic_rsc_flush_all(opaque, "vm stop");
+        guard = hsnic_guard_enter(s);
+        hsnic_rsc_flush_all(s, "vm stop");
+        hsnic_guard_exit(s, guard);
     }
 }
 
@@ -2041,7 +2149,12 @@ static bool hsnic_rsc_open(HsnicState *s, unsigned q, const uint8_t *buf,
     a->next_seq = seg->seq + seg->pay;
     a->open = true;
     trace_hsnic_rsc_open(q, seg->seq, seg->pay, seg->hlen);
-    replay_bh_schedule_event(s->rsc_bh);
+    if (s->rsc_usecs) {
+        timer_mod(s->rsc_timer[q], qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  (int64_t)s->rsc_usecs * SCALE_US);
+    } else {
+        replay_bh_schedule_event(s->rsc_bh);
+    }
     *ret = size;
     return true;
 }
@@ -2215,6 +2328,7 @@ static void hsnic_rx_bh(void *opaque)
 static void hsnic_set_link_status(NetClientState *nc)
 {
     HsnicState *s = qemu_get_nic_opaque(nc);
+    bool guard = hsnic_guard_enter(s);
 
     trace_hsnic_link_change(!nc->link_down);
     if (nc->link_down) {
@@ -2222,6 +2336,7 @@ static void hsnic_set_link_status(NetClientState *nc)
     }
     hsnic_evt_raise(s, HSNIC_EVT_LINK);
     hsnic_rx_kick(s);
+    hsnic_guard_exit(s, guard);
 }
 
 static NetClientInfo hsnic_net_info = {
@@ -2287,6 +2402,11 @@ static void hsnic_core_reset(HsnicState *s, const char *why)
     memset(s->rxq, 0, sizeof(s->rxq));
     /* open aggregates are dropped: the driver starts from scratch */
     memset(s->rsc, 0, sizeof(s->rsc));
+    for (v = 0; v < HSNIC_MAX_QP; v++) {
+        if (s->rsc_timer[v]) {
+            timer_del(s->rsc_timer[v]);
+        }
+    }
     memset(s->rules, 0, sizeof(s->rules));
     hsnic_rss_defaults(s);
     memset(s->dstat, 0, sizeof(s->dstat));
@@ -2748,16 +2868,36 @@ static bool hsnic_counter_read(HsnicState *s, hwaddr addr, uint32_t *val)
     return true;
 }
 
+/*
+ * An access that was dispatched before the device was unrealized but got
+ * the BQL only after it (a vCPU that looked its BAR up just before the
+ * unplug): the NIC, timers and packet state are gone, the object itself
+ * stays until the last reference to its memory regions is dropped.
+ * Called with the BQL, which unrealize holds throughout.
+ */
+static bool hsnic_gone(HsnicState *s, hwaddr addr, bool write)
+{
+    if (likely(s->nic)) {
+        return false;
+    }
+    trace_hsnic_err_gone(addr, write);
+    return true;
+}
+
 static uint64_t hsnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
     HsnicState *s = opaque;
-    NetClientState *nc = qemu_get_queue(s->nic);
+    NetClientState *nc;
     const uint8_t *mac = s->conf.macaddr.a;
     uint32_t val = 0;
     unsigned q, vector;
     hwaddr reg;
     bool rx;
 
+    if (hsnic_gone(s, addr, false)) {
+        return UINT32_MAX;      /* what a removed device reads as */
+    }
+    nc = qemu_get_queue(s->nic);
     if (size != 4 || !QEMU_IS_ALIGNED(addr, 4)) {
         trace_hsnic_err_mmio_size(addr, size, false);
         hsnic_guest_error(s, "%u byte read at 0x%" HWADDR_PRIx, size, addr);
@@ -2878,6 +3018,9 @@ static void hsnic_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
     hwaddr reg;
     bool rx;
 
+    if (hsnic_gone(s, addr, true)) {
+        return;
+    }
     if (size != 4 || !QEMU_IS_ALIGNED(addr, 4)) {
         trace_hsnic_err_mmio_size(addr, size, true);
         hsnic_guest_error(s, "%u byte write at 0x%" HWADDR_PRIx, size, addr);
@@ -2966,8 +3109,7 @@ static const MemoryRegionOps hsnic_mmio_ops = {
  */
 static bool hsnic_db_reentrant(HsnicState *s, hwaddr off, bool write)
 {
-    if (!HSNIC_DB_LOCKLESS || !bql_locked() ||
-        !DEVICE(s)->mem_reentrancy_guard.engaged_in_io) {
+    if (!bql_locked() || !DEVICE(s)->mem_reentrancy_guard.engaged_in_io) {
         /* (with the BQL the memory core guards the region itself) */
         return false;
     }
@@ -2983,6 +3125,7 @@ static MemTxResult hsnic_db_write(void *opaque, hwaddr off, uint64_t val,
 {
     HsnicState *s = opaque;
     unsigned slot = off % HSNIC_DB_STRIDE;
+    bool guard;
 
     if (hsnic_db_reentrant(s, off, true)) {
         return MEMTX_ACCESS_ERROR;
@@ -2996,7 +3139,9 @@ static MemTxResult hsnic_db_write(void *opaque, hwaddr off, uint64_t val,
         return MEMTX_OK;
     }
     BQL_LOCK_GUARD();
+    guard = hsnic_guard_enter(s);
     hsnic_mmio_write(s, HSNIC_DB_BASE + off, val, size);
+    hsnic_guard_exit(s, guard);
     return MEMTX_OK;
 }
 
@@ -3004,12 +3149,15 @@ static MemTxResult hsnic_db_read(void *opaque, hwaddr off, uint64_t *val,
                                  unsigned size, MemTxAttrs attrs)
 {
     HsnicState *s = opaque;
+    bool guard;
 
     if (hsnic_db_reentrant(s, off, false)) {
         return MEMTX_ACCESS_ERROR;
     }
     BQL_LOCK_GUARD();
+    guard = hsnic_guard_enter(s);
     *val = hsnic_mmio_read(s, HSNIC_DB_BASE + off, size);
+    hsnic_guard_exit(s, guard);
     return MEMTX_OK;
 }
 
@@ -3033,10 +3181,13 @@ static void hsnic_write_config(PCIDevice *d, uint32_t addr, uint32_t val,
                                int len)
 {
     HsnicState *s = HSNIC(d);
+    bool guard;
 
     if (range_covers_byte(addr, len, PCI_COMMAND)) {
         /* Bus Master Enable may be about to clear: DMA while we may. */
+        guard = hsnic_guard_enter(s);
         hsnic_rsc_flush_all(s, "command register");
+        hsnic_guard_exit(s, guard);
     }
     pci_default_write_config(d, addr, val, len);
     pcie_cap_flr_write_config(d, addr, val, len);
@@ -3082,6 +3233,20 @@ static bool hsnic_db_notifiers_init(HsnicState *s, Error **errp)
     return true;
 }
 
+static void hsnic_free_timers(HsnicState *s)
+{
+    unsigned i;
+
+    for (i = 0; i < HSNIC_NUM_VEC_MAX; i++) {
+        timer_free(s->vec[i].timer);
+        s->vec[i].timer = NULL;
+    }
+    for (i = 0; i < HSNIC_MAX_QP; i++) {
+        timer_free(s->rsc_timer[i]);
+        s->rsc_timer[i] = NULL;
+    }
+}
+
 static void hsnic_realize(PCIDevice *d, Error **errp)
 {
     HsnicState *s = HSNIC(d);
@@ -3100,6 +3265,11 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
                    HSNIC_MIN_RING, HSNIC_MAX_RING);
         return;
     }
+    if (s->rsc_usecs > HSNIC_RSC_USECS_MAX) {
+        error_setg(errp, "rsc-usecs must be between 0 and %d",
+                   HSNIC_RSC_USECS_MAX);
+        return;
+    }
 
     d->config_write = hsnic_write_config;
     d->config[PCI_INTERRUPT_PIN] = 0;   /* MSI-X only */
@@ -3109,9 +3279,7 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
     memory_region_init_io(&s->db_mmio, OBJECT(s), &hsnic_db_ops, s,
                           "hsnic-doorbells", HSNIC_DB_TX(s->num_qp) -
                           HSNIC_DB_BASE);
-#if HSNIC_DB_LOCKLESS
     memory_region_enable_lockless_io(&s->db_mmio);
-#endif
     memory_region_add_subregion_overlap(&s->mmio, HSNIC_DB_BASE, &s->db_mmio,
                                         1);
     pci_register_bar(d, HSNIC_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
@@ -3152,7 +3320,7 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
      * Without record/replay it is qemu_bh_schedule().
      */
     for (q = 0; q < s->num_qp; q++) {
-        HsnicTxBhArg *arg = &s->tx_bh_arg[q];
+        HsnicQueueRef *arg = &s->qref[q];
 
         arg->s = s;
         arg->q = q;
@@ -3164,6 +3332,10 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
                                   &dev->mem_reentrancy_guard);
     s->rsc_bh = aio_bh_new_guarded(qemu_get_aio_context(), hsnic_rsc_bh, s,
                                    &dev->mem_reentrancy_guard);
+    for (q = 0; q < s->num_qp; q++) {
+        s->rsc_timer[q] = timer_new_ns(QEMU_CLOCK_VIRTUAL, hsnic_rsc_timer,
+                                       &s->qref[q]);
+    }
     s->vmstate_change = qemu_add_vm_change_state_handler(
         hsnic_vm_state_change, s);
     if (s->ioeventfd && !hsnic_db_notifiers_init(s, errp)) {
@@ -3193,9 +3365,7 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
 err_msix:
     qemu_del_vm_change_state_handler(s->vmstate_change);
     qemu_bh_delete(s->rsc_bh);
-    for (v = 0; v < HSNIC_NUM_VEC_MAX; v++) {
-        timer_free(s->vec[v].timer);
-    }
+    hsnic_free_timers(s);
     msix_unuse_all_vectors(d);
     msix_uninit_exclusive_bar(d);
 err_pcie:
@@ -3205,7 +3375,7 @@ err_pcie:
 static void hsnic_exit(PCIDevice *d)
 {
     HsnicState *s = HSNIC(d);
-    unsigned v, q;
+    unsigned q;
 
     qemu_del_nic(s->nic);
     /* Bottom halves that still run find no NIC and do nothing. */
@@ -3220,9 +3390,7 @@ static void hsnic_exit(PCIDevice *d)
     qemu_bh_cancel(s->rx_bh);
     qemu_bh_delete(s->rsc_bh);
     qemu_del_vm_change_state_handler(s->vmstate_change);
-    for (v = 0; v < HSNIC_NUM_VEC_MAX; v++) {
-        timer_free(s->vec[v].timer);
-    }
+    hsnic_free_timers(s);
     net_tx_pkt_uninit(s->tx_pkt);
     net_rx_pkt_uninit(s->rx_pkt);
     g_free(s->tx_buf);
@@ -3233,15 +3401,25 @@ static void hsnic_exit(PCIDevice *d)
 
 static void hsnic_reset_hold(Object *obj, ResetType type)
 {
-    hsnic_core_reset(HSNIC(obj), "device reset");
+    HsnicState *s = HSNIC(obj);
+    bool guard = hsnic_guard_enter(s);
+
+    hsnic_core_reset(s, "device reset");
+    hsnic_guard_exit(s, guard);
 }
 
 static bool hsnic_queue_state_valid(HsnicState *s, unsigned q, bool rx)
 {
     HsnicQueue *r = hsnic_queue(s, q, rx);
+    uint32_t ctrl_bits = HSNIC_Q_CTRL_ENABLE |
+                         (rx ? HSNIC_RXQ_CTRL_HDS | HSNIC_RXQ_CTRL_RSC : 0);
 
-    if (r->status & ~HSNIC_Q_STATUS_ALL) {
+    if ((r->status & ~HSNIC_Q_STATUS_ALL) || (r->ctrl & ~ctrl_bits) ||
+        !(r->ctrl & HSNIC_Q_CTRL_ENABLE) != !hsnic_queue_active(r)) {
         return false;
+    }
+    if (q >= s->num_qp && (r->ctrl || r->status)) {
+        return false;   /* no registers: never configured */
     }
     if (!hsnic_queue_active(r)) {
         return true;
@@ -3252,27 +3430,85 @@ static bool hsnic_queue_state_valid(HsnicState *s, unsigned q, bool rx)
            r->hdr_tail < r->ring_size;
 }
 
-/* The migration stream is input too: refuse state we could not produce. */
-static int hsnic_post_load(void *opaque, int version_id)
+/*
+ * A vector the device does not use (vector 0, which has no IRQ_CTRL, and
+ * those past the last queue pair) can never be armed, pending or timed.
+ */
+static bool hsnic_vector_state_valid(HsnicState *s, unsigned v)
 {
-    HsnicState *s = opaque;
+    HsnicVector *vec = &s->vec[v];
+
+    if (v >= HSNIC_VEC_QP(0) && v < HSNIC_VEC_QP(s->num_qp)) {
+        return true;
+    }
+    return !vec->armed && !vec->pending && !vec->rx_pending &&
+           !vec->npending && !vec->mod && !vec->txmod &&
+           !timer_pending(vec->timer);
+}
+
+/* Every field of the stream against what the registers can hold. */
+static const char *hsnic_state_invalid(HsnicState *s)
+{
+    uint32_t err_bits = HSNIC_ERR_CODE_MASK | HSNIC_ERR_QUEUE_MASK;
     unsigned q, i;
 
     for (q = 0; q < HSNIC_MAX_QP; q++) {
         if (!hsnic_queue_state_valid(s, q, false) ||
             !hsnic_queue_state_valid(s, q, true)) {
-            return -EINVAL;
+            return "queue";
+        }
+    }
+    for (i = 0; i < HSNIC_NUM_VEC_MAX; i++) {
+        if (!hsnic_vector_state_valid(s, i)) {
+            return "vector";
         }
     }
     for (i = 0; i < HSNIC_NUM_RULES; i++) {
         if (!hsnic_rule_ctrl_valid(s, i, s->rules[i].ctrl)) {
-            return -EINVAL;
+            return "flow rule";
+        }
+    }
+    for (i = 0; i < HSNIC_RSS_CTX_NUM; i++) {
+        if ((s->rss[i].ctrl & ~(HSNIC_RSS_CTRL_ENABLE |
+                                HSNIC_RSS_CTRL_SYM_XOR)) ||
+            (s->rss[i].fields & ~HSNIC_RSS_FIELDS_ALL)) {
+            return "RSS context";
         }
     }
     if (s->dev_ctrl & ~HSNIC_DEV_CTRL_ALL) {
+        return "DEV_CTRL";
+    }
+    if ((s->evt_cause | s->evt_mask) & ~HSNIC_EVT_ALL) {
+        return "EVT_CAUSE or EVT_MASK";
+    }
+    if (s->rx_mode & ~HSNIC_RX_MODE_ALL) {
+        return "RX_MODE";
+    }
+    if (s->err_code & ~err_bits) {
+        return "ERR_CODE";
+    }
+    return NULL;
+}
+
+/* The migration stream is input too: refuse state we could not produce. */
+static int hsnic_post_load(void *opaque, int version_id)
+{
+    HsnicState *s = opaque;
+    const char *bad = hsnic_state_invalid(s);
+    unsigned q;
+
+    if (bad) {
+        qemu_log_mask(LOG_GUEST_ERROR, "hsnic: migration stream refused: "
+                      "invalid %s state\n", bad);
+        trace_hsnic_err_post_load(bad);
+        /* nothing of it may stay live (timers loaded with the vectors) */
+        hsnic_core_reset(s, "invalid migration stream");
         return -EINVAL;
     }
     memset(s->rsc, 0, sizeof(s->rsc));  /* never migrated */
+    for (q = 0; q < HSNIC_MAX_QP; q++) {
+        s->txq[q].eop_scanned = 0;
+    }
     s->db_rec_addr &= ~(uint64_t)(HSNIC_DB_REC_ALIGN - 1);
     s->tx_busy = false;
     hsnic_db_eventfds(s, hsnic_db_rec_on(s));
@@ -3392,6 +3628,8 @@ static const Property hsnic_properties[] = {
     DEFINE_NIC_PROPERTIES(HsnicState, conf),
     DEFINE_PROP_UINT32("queue-pairs", HsnicState, num_qp, 4),
     DEFINE_PROP_UINT32("max-ring", HsnicState, max_ring, HSNIC_MAX_RING),
+    DEFINE_PROP_UINT32("rsc-usecs", HsnicState, rsc_usecs,
+                       HSNIC_RSC_USECS_DEFAULT),
     DEFINE_PROP_BOOL("ioeventfd", HsnicState, ioeventfd, true),
     DEFINE_PROP_BOOL("vnet-hdr", HsnicState, vnet_hdr_prop, true),
 };
@@ -3457,6 +3695,7 @@ static QDict *hsnic_queue_qdict(HsnicState *s, unsigned q, bool rx)
         qdict_put_int(d, "buf-len", r->buf_len);
         qdict_put_bool(d, "hds", !!(r->ctrl & HSNIC_RXQ_CTRL_HDS));
         qdict_put_bool(d, "rsc", !!(r->ctrl & HSNIC_RXQ_CTRL_RSC));
+        qdict_put_int(d, "rsc-open-segs", s->rsc[q].open ? s->rsc[q].segs : 0);
         qdict_put_int(d, "hdr-addr", r->hdr_addr);
         qdict_put_int(d, "hdr-buf-len", r->hdr_buf_len);
         qdict_put_int(d, "hdr-head", r->hdr_head);
@@ -3719,19 +3958,51 @@ static const struct {
       "Fault injection: a stopped queue reads as enabled N more times" },
 };
 
+/* The largest count an x-fault-* property takes. */
+#define HSNIC_FAULT_MAX         1000000
+
+static void hsnic_get_fault(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    uint32_t *counter = opaque;
+    uint32_t val = *counter;
+
+    visit_type_uint32(v, name, &val, errp);
+}
+
+static void hsnic_set_fault(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    uint32_t *counter = opaque;
+    uint32_t val;
+
+    if (!visit_type_uint32(v, name, &val, errp)) {
+        return;
+    }
+    if (val > HSNIC_FAULT_MAX) {
+        error_setg(errp, "%s must be between 0 and %d, not %" PRIu32,
+                   name, HSNIC_FAULT_MAX, val);
+        return;
+    }
+    *counter = val;
+}
+
 static void hsnic_instance_init(Object *obj)
 {
     HsnicState *s = HSNIC(obj);
     unsigned i;
 
     for (i = 0; i < ARRAY_SIZE(hsnic_fault_props); i++) {
-        object_property_add_uint32_ptr(obj, hsnic_fault_props[i].name,
-                                       (uint32_t *)((char *)&s->fault +
-                                       hsnic_fault_props[i].offset),
-                                       OBJ_PROP_FLAG_READWRITE);
+        object_property_add(obj, hsnic_fault_props[i].name, "uint32",
+                            hsnic_get_fault, hsnic_set_fault, NULL,
+                            (char *)&s->fault + hsnic_fault_props[i].offset);
         object_property_set_description(obj, hsnic_fault_props[i].name,
                                         hsnic_fault_props[i].desc);
     }
+    object_property_add_uint64_ptr(obj, "x-stat-tx-desc-reads",
+                                   &s->tx_desc_reads, OBJ_PROP_FLAG_READ);
+    object_property_set_description(obj, "x-stat-tx-desc-reads",
+        "Read-only counter: TX descriptors read from guest memory");
     object_property_add_uint64_ptr(obj, "x-fault-injected",
                                    &s->fault.injected, OBJ_PROP_FLAG_READ);
     object_property_set_description(obj, "x-fault-injected",
@@ -3775,6 +4046,12 @@ static void hsnic_class_init(ObjectClass *klass, const void *data)
         "Largest ring the device accepts (MAX_RING register), a power of "
         "two between " stringify(HSNIC_MIN_RING) " and "
         stringify(HSNIC_MAX_RING));
+    object_class_property_set_description(klass, "rsc-usecs",
+        "Receive segment coalescing: an open aggregate is delivered this "
+        "many microseconds (virtual clock) after its first segment at the "
+        "latest, 0-" stringify(HSNIC_RSC_USECS_MAX) "; 0 delivers it at "
+        "the end of each batch of frames from the backend (default "
+        stringify(HSNIC_RSC_USECS_DEFAULT) ")");
     object_class_property_set_description(klass, "ioeventfd",
         "Back the doorbells with eventfds while the driver uses doorbell "
         "records (default on)");

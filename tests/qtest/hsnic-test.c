@@ -500,6 +500,131 @@ static void test_tx_no_eop(void *obj, void *data, QGuestAllocator *alloc)
     check_tx_works(d, &t, p);
 }
 
+/* ---- (3b) A long frame without EOP and many doorbells ---- */
+
+static char *hsnic_qom_path(QTestState *qts);
+static QDict *state_find(QDict *st, const char *list, const char *key,
+                         int64_t val);
+
+static int64_t qom_get_int(QTestState *qts, const char *path,
+                           const char *prop)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
+                            "{'path': %s, 'property': %s}}", path, prop);
+    int64_t val;
+
+    g_assert(qdict_haskey(resp, "return"));
+    val = qdict_get_int(resp, "return");
+    qobject_unref(resp);
+    return val;
+}
+
+/*
+ * 200 descriptors of a 60 KB frame posted without EOP, and 10,000
+ * doorbells: each doorbell costs the device the descriptors it added, not
+ * a re-read (and a re-copy) of the whole frame. Then EOP: the frame goes
+ * out intact.
+ */
+static void test_tx_no_eop_doorbells(void *obj, void *data,
+                                     QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QTestState *qts = qts_of(d);
+    g_autofree char *path = hsnic_qom_path(qts);
+    enum { NDESC = 200, PIECE = 300, DOORBELLS = 10000 };
+    size_t len = NDESC * PIECE + 6;
+    g_autofree uint8_t *frame = g_malloc(len);
+    g_autofree uint8_t *got = g_malloc(FRAME_MAX);
+    struct hsnic_tx_cmpl c;
+    QHsnicTxq t;
+    uint64_t a;
+    int64_t reads;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        frame[i] = i * 7 + (i >> 8);
+    }
+    memcpy(frame, dst_mac, 6);
+    a = frame_buf(d, frame, len);
+    qhsnic_txq_init(d, &t, 0, 256);
+    g_assert_cmphex(qhsnic_txq_enable(d, &t), ==, HSNIC_Q_STATUS_ENABLED);
+    for (i = 0; i < NDESC; i++) {
+        qhsnic_tx_post(d, &t, a + i * PIECE, PIECE, 0);
+    }
+    reads = qom_get_int(qts, path, "x-stat-tx-desc-reads");
+    for (i = 0; i < DOORBELLS; i++) {
+        qhsnic_tx_ring(d, &t);
+    }
+    qhsnic_run(d);
+    g_assert_false(qhsnic_tx_cmpl(d, &t, &c));
+    /* once each, not once per doorbell (2,000,000) */
+    g_assert_cmpint(qom_get_int(qts, path, "x-stat-tx-desc-reads") - reads,
+                    <=, NDESC);
+    g_assert_cmpint(peer_recv(p, got, FRAME_MAX, 0), ==, -1);
+
+    qhsnic_tx_post(d, &t, a + NDESC * PIECE, 6, HSNIC_TXD_EOP);
+    qhsnic_tx_ring(d, &t);
+    g_assert_true(qhsnic_tx_cmpl(d, &t, &c));
+    g_assert_cmpuint(le16_to_cpu(c.status), ==, HSNIC_TX_OK);
+    g_assert_cmpuint(le32_to_cpu(c.head), ==, NDESC + 1);
+    g_assert_cmpint(peer_recv(p, got, FRAME_MAX, 1000), ==, len);
+    g_assert_cmpmem(got, len, frame, len);
+    /* the scan, then the copy: each descriptor read at most twice */
+    g_assert_cmpint(qom_get_int(qts, path, "x-stat-tx-desc-reads") - reads,
+                    <=, 2 * (NDESC + 1));
+    guest_free(alloc, a);
+}
+
+/* ---- (3c) Fault injection properties: ranges and duplicates ---- */
+
+static void test_fault_props(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QTestState *qts = qts_of(d);
+    g_autofree char *path = hsnic_qom_path(qts);
+    static const char *const props[] = {
+        "x-fault-drop-cmpl", "x-fault-dup-cmpl", "x-fault-corrupt-cmpl",
+        "x-fault-fail-dma", "x-fault-stop-delay",
+    };
+    struct hsnic_tx_cmpl c[2];
+    uint8_t frame[128], got[FRAME_MAX];
+    size_t len = frame_tcp4(frame, 60, 1, 0);
+    QHsnicTxq t;
+    QDict *resp;
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(props); i++) {
+        resp = qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': "
+                         "{'path': %s, 'property': %s, 'value': 1000001}}",
+                         path, props[i]);
+        g_assert_true(qdict_haskey(resp, "error"));
+        g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(resp, "error"),
+                                              "desc"), "between 0 and"));
+        qobject_unref(resp);
+        g_assert_cmpint(qom_get_int(qts, path, props[i]), ==, 0);
+    }
+
+    /* a huge duplicate count: each completion still goes in two slots */
+    txq_up(d, &t, 0);
+    qtest_qmp_assert_success(qts, "{'execute': 'qom-set', 'arguments': "
+                             "{'path': %s, 'property': 'x-fault-dup-cmpl', "
+                             "'value': 1000000}}", path);
+    qhsnic_tx_post(d, &t, frame_buf(d, frame, len), len, HSNIC_TXD_EOP);
+    qhsnic_tx_ring(d, &t);
+    g_assert_true(qhsnic_tx_cmpl(d, &t, &c[0]));
+    g_assert_true(qhsnic_tx_cmpl(d, &t, &c[1]));
+    g_assert_cmpmem(&c[0], sizeof(c[0]), &c[1], sizeof(c[1]));
+    g_assert_false(qhsnic_tx_cmpl(d, &t, &c[0]));
+    g_assert_cmpint(peer_recv(p, got, sizeof(got), 1000), ==, len);
+    g_assert_cmpint(qom_get_int(qts, path, "x-fault-dup-cmpl"), ==, 999999);
+    g_assert_cmpint(qom_get_int(qts, path, "x-fault-injected"), ==, 1);
+    qtest_qmp_assert_success(qts, "{'execute': 'qom-set', 'arguments': "
+                             "{'path': %s, 'property': 'x-fault-dup-cmpl', "
+                             "'value': 0}}", path);
+}
+
 /* ---- (4) Rings and buffers in hsnic's own BAR and MSI-X table ---- */
 
 static uint64_t bar_addr(QHsnic *d, int bar)
@@ -579,6 +704,198 @@ static void test_dma_to_self(void *obj, void *data, QGuestAllocator *alloc)
     check_tx_works(d, &t, p);
     rxq_up(d, &r, 0, 0);
     check_rx_works(d, &r, p);
+}
+
+/* ---- (4b) DMA and MSI-X on hsnic's own BAR from unguarded paths ---- */
+
+/* A TCP/IPv4 frame's TCP checksum, over the pseudo header. */
+static void tcp4_csum(uint8_t *f, size_t len)
+{
+    uint8_t *ip = f + 14, *tcp = ip + 20;
+    size_t tlen = len - 34, i;
+    uint32_t sum = 0;
+
+    stw_be_p(tcp + 16, 0);
+    for (i = 0; i < 8; i += 2) {
+        sum += lduw_be_p(ip + 12 + i);
+    }
+    sum += 6 + tlen;
+    for (i = 0; i + 1 < tlen; i += 2) {
+        sum += lduw_be_p(tcp + i);
+    }
+    if (tlen & 1) {
+        sum += tcp[tlen - 1] << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    stw_be_p(tcp + 16, ~sum);
+}
+
+/* Segments in RX queue @q's open RSC aggregate (x-state). */
+static int64_t rsc_open_segs(QTestState *qts, const char *path, unsigned q)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
+                            "{'path': %s, 'property': 'x-state'}}", path);
+    int64_t segs;
+
+    g_assert(qdict_haskey(resp, "return"));
+    segs = qdict_get_int(state_find(qdict_get_qdict(resp, "return"), "rxq",
+                                    "queue", q), "rsc-open-segs");
+    qobject_unref(resp);
+    return segs;
+}
+
+/*
+ * RX queue 0 with header split and RSC, its header buffers on hsnic's own
+ * DEV_CTRL register, and an aggregate open (the virtual clock stands
+ * still, so its rsc-usecs timer does not deliver it).
+ */
+static void rsc_open_on_bar0(QHsnic *d, QHsnicRxq *r, Peer *p,
+                             const char *path)
+{
+    uint64_t regs = bar_addr(d, HSNIC_BAR_REGS);
+    uint8_t frame[256];
+    size_t len = frame_tcp4(frame, 100, 0, 0);
+    unsigned i;
+
+    tcp4_csum(frame, len);
+    qhsnic_rxq_init(d, r, 0, RING, BUF_LEN, HDR_BUF_LEN);
+    r->cidx = 0;
+    r->gen = 1;
+    qhsnic_wr(d, HSNIC_RXQ_REG(0, HSNIC_Q_CTRL), HSNIC_Q_CTRL_ENABLE |
+              HSNIC_RXQ_CTRL_HDS | HSNIC_RXQ_CTRL_RSC);
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_RXQ_REG(0, HSNIC_Q_STATUS)), ==,
+                    HSNIC_Q_STATUS_ENABLED);
+    qhsnic_rx_post_all(d, r);
+    for (i = 0; i < RING; i++) {
+        struct hsnic_rx_desc desc = {
+            .addr = cpu_to_le64(regs + HSNIC_REG_DEV_CTRL),
+        };
+
+        qtest_memwrite(qts_of(d), r->hdr + i * sizeof(desc), &desc,
+                       sizeof(desc));
+    }
+    peer_send(p, frame, len);
+    for (i = 0; i < 1000 && !rsc_open_segs(qts_of(d), path, 0); i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpint(rsc_open_segs(qts_of(d), path, 0), ==, 1);
+}
+
+/*
+ * The aggregate delivered from a path the memory core does not guard: its
+ * header write must fail (the queue stops on a DMA error) rather than
+ * write hsnic's registers, and no completion follows.
+ */
+static void rsc_expect_blocked(QHsnic *d, QHsnicRxq *r, uint64_t ge,
+                               uint64_t qerrs)
+{
+    struct hsnic_rx_cmpl c;
+
+    expect_queue_error(d, 0, true, HSNIC_ERR_DMA, qerrs);
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_REG_DEV_CTRL), ==,
+                    HSNIC_DEV_CTRL_ENABLE);
+    g_assert_cmpuint(guest_errors(d), ==, ge);
+    g_assert_false(qhsnic_rx_cmpl(d, r, &c));
+    clear_err_evt(d);
+}
+
+static void test_rsc_flush_guarded(void *obj, void *data,
+                                   QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QTestState *qts = qts_of(d);
+    g_autofree char *path = hsnic_qom_path(qts);
+    QHsnicRxq r;
+    uint64_t ge, qerrs;
+    uint16_t cmd;
+
+    /* the PCI command register written (Bus Master Enable as it was) */
+    rsc_open_on_bar0(d, &r, p, path);
+    ge = guest_errors(d);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    cmd = qpci_config_readw(&d->pci_dev, PCI_COMMAND);
+    qpci_config_writew(&d->pci_dev, PCI_COMMAND, cmd);
+    rsc_expect_blocked(d, &r, ge, qerrs);
+
+    /* the link going down */
+    rsc_open_on_bar0(d, &r, p, path);
+    ge = guest_errors(d);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    qtest_qmp_assert_success(qts, "{'execute': 'set_link', 'arguments': "
+                             "{'name': 'hs0', 'up': false}}");
+    rsc_expect_blocked(d, &r, ge, qerrs);
+    qtest_qmp_assert_success(qts, "{'execute': 'set_link', 'arguments': "
+                             "{'name': 'hs0', 'up': true}}");
+    clear_err_evt(d);
+
+    /* the VM stopping */
+    rsc_open_on_bar0(d, &r, p, path);
+    ge = guest_errors(d);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+    qtest_qmp_assert_success(qts, "{'execute': 'stop'}");
+    qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
+    rsc_expect_blocked(d, &r, ge, qerrs);
+
+    /* and the device still works */
+    rxq_up(d, &r, 0, 0);
+    check_rx_works(d, &r, p);
+}
+
+/*
+ * Vector 0's MSI-X message aimed at DEV_CTRL with RESET as its data, and
+ * a queue error raised from the doorbells' BQL path: the message must not
+ * reset the device in the middle of its own error handling.
+ */
+static void test_msix_on_bar0(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    uint64_t regs = bar_addr(d, HSNIC_BAR_REGS);
+    uint64_t msix = bar_addr(d, HSNIC_BAR_MSIX);
+    QTestState *qts = qts_of(d);
+    uint64_t qerrs;
+    QHsnicTxq t;
+
+    txq_up(d, &t, 0);
+    qtest_writel(qts, msix + PCI_MSIX_ENTRY_LOWER_ADDR,
+                 (uint32_t)(regs + HSNIC_REG_DEV_CTRL));
+    qtest_writel(qts, msix + PCI_MSIX_ENTRY_UPPER_ADDR,
+                 (regs + HSNIC_REG_DEV_CTRL) >> 32);
+    qtest_writel(qts, msix + PCI_MSIX_ENTRY_DATA, HSNIC_DEV_CTRL_RESET);
+    qtest_writel(qts, msix + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    clear_err_evt(d);
+    qhsnic_wr(d, HSNIC_REG_EVT_MASK, HSNIC_EVT_ERROR);
+    qerrs = qhsnic_dstat(d, HSNIC_DSTAT_QUEUE_ERRORS);
+
+    /* a producer index past the ring: the queue stops, vector 0 fires */
+    qhsnic_wr(d, HSNIC_DB_TX(0), RING);
+    expect_queue_error(d, 0, false, HSNIC_ERR_TAIL, qerrs);
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_REG_DEV_CTRL), ==,
+                    HSNIC_DEV_CTRL_ENABLE);
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_REG_EVT_MASK), ==, HSNIC_EVT_ERROR);
+
+    /* the same from a moderation timer: vector 1, TX completions */
+    qtest_writel(qts, msix + PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_LOWER_ADDR,
+                 (uint32_t)(regs + HSNIC_REG_DEV_CTRL));
+    qtest_writel(qts, msix + PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_UPPER_ADDR,
+                 (regs + HSNIC_REG_DEV_CTRL) >> 32);
+    qtest_writel(qts, msix + PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_DATA,
+                 HSNIC_DEV_CTRL_RESET);
+    qtest_writel(qts, msix + PCI_MSIX_ENTRY_SIZE +
+                 PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    txq_up(d, &t, 0);
+    qhsnic_wr(d, HSNIC_REG_IRQ_MOD(HSNIC_VEC_QP(0)), 50);   /* 50 us */
+    qhsnic_wr(d, HSNIC_REG_IRQ_CTRL(HSNIC_VEC_QP(0)), HSNIC_IRQ_ARM);
+    check_tx_works(d, &t, p);
+    qhsnic_run(d);      /* the timer fires */
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_REG_DEV_CTRL), ==,
+                    HSNIC_DEV_CTRL_ENABLE);
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_TXQ_REG(0, HSNIC_Q_STATUS)), ==,
+                    HSNIC_Q_STATUS_ENABLED);
+    check_tx_works(d, &t, p);
 }
 
 /* ---- (5) DMA addresses nothing is mapped at ---- */
@@ -1015,6 +1332,44 @@ static void test_unplug_busy(void *obj, void *data, QGuestAllocator *alloc)
 /* ---- (11) Migration streams with fields out of range ---- */
 
 #define MIG_MARKER      0x00007e57a1f00000ULL   /* a queue's DESC address */
+#define MIG_VEC_MARKER  0x5eb7c0deu             /* vector 4's IRQ_MOD */
+/*
+ * A vector in the stream: armed (1 byte), pending (1), npending (4), mod
+ * (4), its timer's expiry (8, -1 if not pending), rx_pending (1), txmod
+ * (4); vector 0 follows DEV_CTRL, EVT_CAUSE, EVT_MASK, RX_MODE, ERR_CODE
+ * and STAT_LATCH (4 bytes each).
+ */
+#define MIG_VEC_SIZE    23
+#define MIG_VEC_MOD     6
+#define MIG_VEC_TIMER   10
+
+/* Offset of field @off of vector @v from vector 4's IRQ_MOD. */
+static long mig_vec(unsigned v, int off)
+{
+    return ((long)v - 4) * MIG_VEC_SIZE - MIG_VEC_MOD + off;
+}
+
+/* Find @marker (big endian, @len bytes) exactly once in @buf. */
+static size_t mig_find(const uint8_t *buf, size_t len, uint64_t marker,
+                       size_t mlen)
+{
+    uint8_t m[8];
+    size_t i, at = 0;
+
+    if (mlen == 8) {
+        stq_be_p(m, marker);
+    } else {
+        stl_be_p(m, marker);
+    }
+    for (i = 0; i + mlen <= len; i++) {
+        if (!memcmp(buf + i, m, mlen)) {
+            g_assert_cmpuint(at, ==, 0);        /* exactly once */
+            at = i;
+        }
+    }
+    g_assert_cmpuint(at, !=, 0);
+    return at;
+}
 
 /* Wait for the migration to end; returns its final status. */
 static char *migration_wait(QTestState *qts)
@@ -1076,10 +1431,35 @@ static void test_migration_bad(void *obj, void *data, QGuestAllocator *alloc)
         { 24, 12, "RING_SIZE not a power of two" },
         { 32, 0xff, "STATUS with undefined bits" },
         { 48, 0x10000, "HDR_HEAD past the ring" },
+        { 28, HSNIC_Q_CTRL_ENABLE | HSNIC_RXQ_CTRL_HDS | 0x100,
+          "CTRL with undefined bits" },
+        { 28, HSNIC_RXQ_CTRL_HDS, "CTRL.ENABLE clear, STATUS enabled" },
     };
-    uint8_t marker[8];
+    /*
+     * Fields of vector @vec patched, at @off (negative: the registers
+     * before vector 0), @len bytes; a @len of 0 ends the list.
+     */
+    static const struct {
+        struct {
+            unsigned vec;
+            int off;
+            unsigned len;
+            uint64_t val;
+        } p[4];
+        const char *what;
+    } bad_vec[] = {
+        { { { 40, 0, 1, 1 }, { 40, 1, 1, 1 }, { 40, 2, 4, 1 },
+            { 40, MIG_VEC_TIMER, 8, 0 } },
+          "vector 40 (of 5) armed, pending and due" },
+        { { { 0, 0, 1, 1 } }, "vector 0 (events) armed" },
+        { { { 40, MIG_VEC_MOD, 4, 3 } }, "vector 40 with an IRQ_MOD value" },
+        { { { 7, MIG_VEC_TIMER, 8, 0 } }, "vector 7 with its timer running" },
+        { { { 0, -16, 4, 0x80000000u } }, "EVT_MASK with undefined bits" },
+        { { { 0, -12, 4, 0x100 } }, "RX_MODE with undefined bits" },
+        { { { 0, -8, 4, 0x10000 } }, "ERR_CODE with undefined bits" },
+    };
     gsize len;
-    size_t i, at = 0;
+    size_t i, at, vat;
     int fd = g_mkstemp(path);
     const char *dev_opts = "netdev=hs0,queue-pairs=4,max-ring=256";
 
@@ -1096,6 +1476,7 @@ static void test_migration_bad(void *obj, void *data, QGuestAllocator *alloc)
               HSNIC_RXQ_CTRL_HDS);
     g_assert_cmphex(qhsnic_rd(d, HSNIC_RXQ_REG(2, HSNIC_Q_STATUS)), ==,
                     HSNIC_Q_STATUS_ENABLED);
+    qhsnic_wr(d, HSNIC_REG_IRQ_MOD(4), MIG_VEC_MARKER);
 
     uri = g_strdup_printf("file:%s", path);
     qtest_qmp_assert_success(qts, "{'execute': 'migrate', "
@@ -1105,15 +1486,14 @@ static void test_migration_bad(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_true(g_file_get_contents(path, (char **)&buf, &len, NULL));
 
     /* the queue's state in the stream: vmstate fields are big endian */
-    stq_be_p(marker, MIG_MARKER);
-    for (i = 0; i + sizeof(marker) <= len; i++) {
-        if (!memcmp(buf + i, marker, sizeof(marker))) {
-            g_assert_cmpuint(at, ==, 0);        /* exactly once */
-            at = i;
-        }
-    }
-    g_assert_cmpuint(at, !=, 0);
+    at = mig_find(buf, len, MIG_MARKER, 8);
     g_assert_cmpuint(ldl_be_p(buf + at + 24), ==, RING);
+    /* the vectors: no timer runs on vector 40, vector 5 follows 4 */
+    vat = mig_find(buf, len, MIG_VEC_MARKER, 4);
+    g_assert_cmpuint(vat + mig_vec(40, MIG_VEC_TIMER) + 8, <=, len);
+    g_assert_cmphex(ldq_be_p(buf + vat + mig_vec(40, MIG_VEC_TIMER)), ==,
+                    UINT64_MAX);
+    g_assert_cmphex(ldl_be_p(buf + vat + mig_vec(5, MIG_VEC_MOD)), ==, 0);
 
     /* the stream as saved loads */
     g_assert_true(migration_load(path, dev_opts));
@@ -1126,6 +1506,31 @@ static void test_migration_bad(void *obj, void *data, QGuestAllocator *alloc)
         g_assert_true(g_file_set_contents(path, (char *)buf, len, NULL));
         g_assert_false(migration_load(path, dev_opts));
         stl_be_p(buf + at + bad[i].off, old);
+    }
+    for (i = 0; i < ARRAY_SIZE(bad_vec); i++) {
+        g_autofree uint8_t *copy = g_memdup2(buf, len);
+        unsigned j;
+
+        g_test_message("stream with %s", bad_vec[i].what);
+        for (j = 0; j < ARRAY_SIZE(bad_vec[i].p) && bad_vec[i].p[j].len;
+             j++) {
+            uint8_t *f = copy + vat + mig_vec(bad_vec[i].p[j].vec,
+                                              bad_vec[i].p[j].off);
+
+            switch (bad_vec[i].p[j].len) {
+            case 1:
+                *f = bad_vec[i].p[j].val;
+                break;
+            case 4:
+                stl_be_p(f, bad_vec[i].p[j].val);
+                break;
+            default:
+                stq_be_p(f, bad_vec[i].p[j].val);
+                break;
+            }
+        }
+        g_assert_true(g_file_set_contents(path, (char *)copy, len, NULL));
+        g_assert_false(migration_load(path, dev_opts));
     }
     /* and with another number of queue pairs */
     g_assert_true(g_file_set_contents(path, (char *)buf, len, NULL));
@@ -1410,6 +1815,12 @@ static void register_hsnic_test(void)
     qos_add_test("tx-lengths", "hsnic", test_tx_lengths, &opts);
     qos_add_test("ring-config", "hsnic", test_ring_config, &opts);
     qos_add_test("tx-no-eop", "hsnic", test_tx_no_eop, &opts);
+    qos_add_test("tx-no-eop-doorbells", "hsnic", test_tx_no_eop_doorbells,
+                 &opts);
+    qos_add_test("rsc-flush-guarded", "hsnic", test_rsc_flush_guarded,
+                 &opts);
+    qos_add_test("msix-on-bar0", "hsnic", test_msix_on_bar0, &opts);
+    qos_add_test("fault-props", "hsnic", test_fault_props, &opts);
     qos_add_test("dma-to-self", "hsnic", test_dma_to_self, &opts);
     qos_add_test("unmapped-dma", "hsnic", test_unmapped_dma, &opts);
     qos_add_test("out-of-range", "hsnic", test_out_of_range, &opts);
