@@ -418,62 +418,14 @@ static void hsnic_get_ethtool_stats(struct net_device *netdev,
 	}
 }
 
-/* ---- pause and FEC ---- */
-
-/* There is no flow control: the device neither sends pause frames nor
- * acts on received ones, which it delivers like any other frame.
+/* ---- pause and FEC ----
+ *
+ * Neither is modelled: the device has no flow control (it neither sends
+ * pause frames nor acts on received ones, which it delivers like any
+ * other frame) and its link is a virtual wire without FEC. So the driver
+ * has no pause or FEC operations and ethtool reports both as not
+ * supported, rather than settings and counters that could never move.
  */
-static void hsnic_get_pauseparam(struct net_device *netdev,
-				 struct ethtool_pauseparam *pause)
-{
-	pause->autoneg = AUTONEG_DISABLE;
-	pause->rx_pause = 0;
-	pause->tx_pause = 0;
-}
-
-static void hsnic_get_pause_stats(struct net_device *netdev,
-				  struct ethtool_pause_stats *stats)
-{
-	/* the device never sends pause frames and, with pause off, none it
-	 * receives is a MAC control frame: honest zeros
-	 */
-	stats->tx_pause_frames = 0;
-	stats->rx_pause_frames = 0;
-}
-
-/* The link is a virtual wire: no FEC, nothing to configure. */
-static int hsnic_get_fecparam(struct net_device *netdev,
-			      struct ethtool_fecparam *fec)
-{
-	fec->fec = ETHTOOL_FEC_NONE;
-	fec->active_fec = ETHTOOL_FEC_OFF;
-	return 0;
-}
-
-/* Codewords by number of symbol errors: none and one; the core stops at
- * the first {0, 0} after the first bin.
- */
-static const struct ethtool_fec_hist_range hsnic_fec_ranges[] = {
-	{ 0, 0 },
-	{ 1, 1 },
-	{ 0, 0 },
-};
-
-static void hsnic_get_fec_stats(struct net_device *netdev,
-				struct ethtool_fec_stats *fec_stats,
-				struct ethtool_fec_hist *hist)
-{
-	unsigned int i;
-
-	/* a virtual wire has no symbol errors to correct or to give up on */
-	fec_stats->corrected_blocks.total = 0;
-	fec_stats->uncorrectable_blocks.total = 0;
-	fec_stats->corrected_bits.total = 0;
-
-	hist->ranges = hsnic_fec_ranges;
-	for (i = 0; i < ARRAY_SIZE(hsnic_fec_ranges) - 1; i++)
-		hist->values[i].sum = 0;
-}
 
 /* ---- register dump ---- */
 
@@ -1256,10 +1208,6 @@ const struct ethtool_ops hsnic_ethtool_ops = {
 	.get_msglevel			= hsnic_get_msglevel,
 	.set_msglevel			= hsnic_set_msglevel,
 	.get_link			= ethtool_op_get_link,
-	.get_pauseparam			= hsnic_get_pauseparam,
-	.get_pause_stats		= hsnic_get_pause_stats,
-	.get_fecparam			= hsnic_get_fecparam,
-	.get_fec_stats			= hsnic_get_fec_stats,
 	.get_coalesce			= hsnic_get_coalesce,
 	.set_coalesce			= hsnic_set_coalesce,
 	.get_ringparam			= hsnic_get_ringparam,
