@@ -474,9 +474,19 @@ def fault_case(env, prop, count, notice, restart):
     time.sleep(1)
     rvm.qmp.cmd("qom-set", path=qom, property=prop, value=count)
     if restart:
-        rvm.run("d=$(readlink -f /sys/class/net/%s/device); "
-                "echo 0 > /sys/kernel/debug/hsnic/${d##*/}/restart_rx_queue"
-                % dev, timeout=60)
+        rc, out = rvm.run("d=$(readlink -f /sys/class/net/%s/device); "
+                          "echo 0 > /sys/kernel/debug/hsnic/${d##*/}/"
+                          "restart_rx_queue" % dev, timeout=60)
+        if notice == "wait":
+            # a few lies: the driver polls STATUS on, the restart succeeds
+            assert rc == 0, "restart failed with stop-delay=%d: %s" % (
+                count, out)
+        else:
+            # the stop is never acknowledged: the queue API's stop fails
+            # with the driver's -ETIMEDOUT (hsnic_queue_disable), and the
+            # driver keeps the rings and resets the device
+            assert rc != 0 and "timed out" in out, \
+                "restart with stop-delay=%d: rc %d, %r" % (count, rc, out)
     rc, sent = svm.wait_bg(scid, timeout=600)
     assert rc == 0, "sender failed: %s" % sent
     rc, got = rvm.wait_bg(rcid, timeout=600)

@@ -42,14 +42,16 @@ ip netns exec remote iperf3 -s -1 -D -B 192.0.2.2
 for i in $(seq 50); do ping -c1 -W1 192.0.2.2 >/dev/null && break; sleep 0.2
 done
 iperf3 -c 192.0.2.2 -n 4M -f m
-/lab/selftests/drivers/net/hw/ncdevmem -l -f $NETIF -s 192.0.2.1 -p 5301 \
-    -c 192.0.2.2 -v 7 2>&1 >/dev/null |
+{ /lab/selftests/drivers/net/hw/ncdevmem -l -f $NETIF -s 192.0.2.1 \
+    -p 5301 -c 192.0.2.2 -v 7 2>&1 >/dev/null; echo "ncdevmem_exit=$?"; } |
     awk '/Failed validation/ { f++ } /total_received=/ { t = $0 }
-         END { print "failed_validation=" f + 0; print t }' &
+         /^ncdevmem_exit=/ { e = $0 }
+         END { print "failed_validation=" f + 0; print t; print e }' &
+ncdevmem=$!
 for i in $(seq 300); do ss -ltn | grep -q ':5301 ' && break; sleep 0.2; done
 yes $(echo -e '\x01\x02\x03\x04\x05\x06') | head -c %(mib)dM |
     ip netns exec remote socat -u - TCP4:192.0.2.1:5301,bind=192.0.2.2:5301
-wait
+wait $ncdevmem
 ethtool -S $NETIF | grep -E '^ +rx[0-9]+_(packets|bytes):'
 """ % {"mib": DEVMEM_MIB}
 
@@ -135,6 +137,14 @@ def _run(env, mode, gdb=False):
         if gdb:
             out = _reverse_debug(lb.vms[0])
         consoles = lb.wait_scenario(RR_TIMEOUT)
+        # as every other group's teardown: a kernel warning fails the run
+        vm = lb.vms[0]
+        alarms = vm.console_alarms()
+        assert not alarms, "%s (%s) console reported:\n  %s\n%s" % (
+            vm.name, mode, "\n  ".join(alarms), vm.alarm_report())
+    qemu = vm.qemu_alarms()
+    assert not qemu, "%s (%s): QEMU reported:\n%s" % (vm.name, mode,
+                                                     "\n".join(qemu))
     return consoles["vm0"], time.monotonic() - t0, out
 
 
@@ -155,6 +165,7 @@ def record(env):
     assert iperf, "no iperf3 summary:\n" + tail
     assert "failed_validation=0" in console, tail
     assert "total_received=%d" % (DEVMEM_MIB << 20) in console, tail
+    assert "ncdevmem_exit=0" in console, tail
     print("    recorded in %.0f s, log %.1f MiB: iperf3 %s, ncdevmem %d MiB "
           "validated" % (secs, size / 2**20, iperf[0], DEVMEM_MIB))
 
