@@ -329,6 +329,29 @@ def selftest_judge():
     assert judge(KtapResult(""), {}, 0) == ["no test case results"]
 
 
+@test(unit, "bench-incomplete-peer-set-is-not-measured")
+def bench_incomplete():
+    import bench
+    ran = {"tcp-1-up", "tcp-1-down", "tcp-4-up", "tcp-4-down", "tcp-rr"}
+
+    def lane(v):
+        return {"median": v, "min": v, "max": v, "n": 5, "higher": True}
+    full = {"hsnic": lane(300), "virtio-net-pci": lane(200),
+            "igb": lane(100), "e1000e": lane(50)}
+    table = {"stream": {n: dict(full) for n in ran}}
+    verd = bench.verdicts(table, {}, ran - {"tcp-rr"} | {"x"})
+    assert [ok for _, ok, _ in verd[:4]] == [True] * 4, verd
+    # igb failed every round of tcp-1-up: no "best peer" from the rest
+    del table["stream"]["tcp-1-up"]["igb"]
+    verd = bench.verdicts(table, {}, ran)
+    what, ok, r = verd[0]
+    assert ok is None and "no samples from igb" in what, verd[0]
+    assert verd[1][1] is True, verd[1]
+    # a run with fewer lanes (--lanes) judges only the lanes it ran
+    verd = bench.verdicts(table, {}, ran, ("hsnic", "virtio-net-pci"))
+    assert verd[0][1] is True and abs(verd[0][2] - 1.5) < 1e-9, verd[0]
+
+
 @test(unit, "qtest-glib-skip-is-not-a-pass")
 def qtest_tap():
     from qtest_tests import tap_verdict
