@@ -82,7 +82,7 @@ test-soak: all unit-build
 # KASAN or lockdep splat, hung task or kmemleak finding fails the test
 # that saw it.
 test-sanitize: deps unit-build
-	HSNIC_SANITIZE=1 HSNIC_KERNEL_DEBUG=1 \
+	HSNIC_SANITIZE=1 HSNIC_KERNEL_DEBUG=1 HSNIC_UNPLUG_ROUNDS=100 \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:print_summary=1 \
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	$(PYTHON) tests/run.py --junit build/junit-sanitize.xml \

@@ -25,7 +25,7 @@ else
 	rc=1
 fi
 if [ -n "$kern_cp" ]; then
-	for f in "$HSNIC_TOP"/guest-driver/*.[ch]; do
+	for f in "$HSNIC_TOP"/guest-driver/*.[ch] "$HSNIC_TOP"/tests/unplug/*.c; do
 		perl "$kern_cp" --no-tree --strict -q -f "$f" || rc=1
 	done
 	# The ABI header is uapi-style and also compiled outside the kernel:

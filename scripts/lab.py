@@ -904,7 +904,16 @@ class Lab:
                         symlinks=True)
         os.makedirs(os.path.join(stage, "modules"))
         if self.nic == "hsnic":
+            # hsnic.ko, which the guest's init loads, and in modules/test/
+            # the test modules built beside it, which tests load
             shutil.copy(self.art.module, os.path.join(stage, "modules"))
+            mdir = os.path.dirname(self.art.module)
+            os.makedirs(os.path.join(stage, "modules", "test"))
+            for ko in sorted(os.listdir(mdir)):
+                if ko.endswith(".ko") and ko != os.path.basename(
+                        self.art.module):
+                    shutil.copy(os.path.join(mdir, ko),
+                                os.path.join(stage, "modules", "test"))
         st = self.art.selftests
         if st and os.path.isdir(st):
             subprocess.run(["cp", "-al", st, os.path.join(stage, "selftests")],

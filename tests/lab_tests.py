@@ -764,3 +764,95 @@ def unplug_replug_under_traffic(env):
 _life = group("hsnic-snapshot-hotplug", lifecycle_env(False), teardown)
 test(_life, "savevm-loadvm-under-traffic")(savevm_loadvm_under_traffic)
 test(_life, "device-del-add-under-traffic")(unplug_replug_under_traffic)
+
+
+# A vCPU inside hsnic's MMIO while the device is unplugged (issue 16): a
+# kernel thread in the guest (tests/unplug/hsnic_hammer.ko, bound to the
+# last vCPU) keeps reading DEV_STATUS, writing IRQ_CTRL/IRQ_MOD and making
+# 2-byte doorbell accesses on the BAR0 of nic1, mapped by itself, while
+# the host runs device_del and the guest ejects the slot (ACPI). An
+# access that reaches the device after it was unrealized must not touch
+# the freed NIC or timers: QEMU lives (and, under `make test-sanitize`,
+# ASan reports nothing). UNPLUG_ROUNDS times (30 in CI, ~1.6 s each under
+# TCG; 100 in the soak tier and in `make test-sanitize`), device_add in
+# between. Without the fix QEMU died (SIGSEGV) in the first round.
+UNPLUG_ROUNDS = int(os.environ.get("HSNIC_UNPLUG_ROUNDS", "30"))
+SOAK_UNPLUG_ROUNDS = int(os.environ.get("HSNIC_SOAK_UNPLUG_ROUNDS", "100"))
+
+
+def _pci_devices(devices):
+    for d in devices:
+        yield d
+        bridge = d.get("pci_bridge") or {}
+        yield from _pci_devices(bridge.get("devices", []))
+
+
+def _bar0(vm, qdev_id):
+    """Guest physical address of BAR0 (HSNIC_BAR_REGS) of a device."""
+    for bus in vm.qmp.cmd("query-pci"):
+        for d in _pci_devices(bus["devices"]):
+            if d.get("qdev_id") == qdev_id:
+                for r in d["regions"]:
+                    if r["bar"] == 0 and r["type"] == "memory":
+                        return r["address"]
+    return None
+
+
+def _hsnic_bound(vm):
+    return int(vm.run("ls -d /sys/bus/pci/drivers/hsnic/0000:* | wc -l",
+                      check=True)[1].strip())
+
+
+def _hammer_rounds(vm):
+    return int(vm.run("cat /sys/module/hsnic_hammer/parameters/rounds",
+                      check=True)[1].strip())
+
+
+def unplug_during_mmio(env, rounds=None):
+    vm = env.vms[0]
+    mac = vm.mac(1)
+    rounds = rounds or UNPLUG_ROUNDS
+    bound = _hsnic_bound(vm)
+    accesses = 0
+    t0 = time.monotonic()
+    for i in range(rounds):
+        bar = _bar0(vm, "nic1")
+        assert bar, "round %d: no BAR0 for nic1 in query-pci" % i
+        vm.run("insmod /lab/modules/test/hsnic_hammer.ko bar0=%d" % bar,
+               check=True)
+        before = _hammer_rounds(vm)
+        vm.qmp.cmd("device_del", id="nic1")
+        deadline = time.monotonic() + 60
+        while "nic1" in _peripherals(vm):
+            assert time.monotonic() < deadline, \
+                "round %d: the guest did not release nic1" % i
+            time.sleep(0.05)
+        after = _hammer_rounds(vm)
+        vm.run("rmmod hsnic_hammer", check=True)
+        assert after > before, "round %d: the hammer stalled" % i
+        accesses += after
+        vm.qmp.cmd("device_add", driver="hsnic", id="nic1", netdev="n1",
+                   mac=mac, bus="rp1")
+        deadline = time.monotonic() + 60
+        while _hsnic_bound(vm) < bound:
+            assert time.monotonic() < deadline, \
+                "round %d: the new nic1 was not probed" % i
+            time.sleep(0.1)
+        if (i + 1) % 10 == 0:
+            print("    %d/%d unplugs under MMIO (%.0f s)"
+                  % (i + 1, rounds, time.monotonic() - t0), flush=True)
+    assert vm.alive(), "QEMU died\n%s" % vm.console_tail()
+    qemu = vm.qemu_alarms()
+    assert not qemu, "QEMU reported:\n%s" % "\n".join(qemu)
+    print("    %d unplugs with the BAR hammered (%d rounds of accesses), "
+          "QEMU alive, no sanitizer report" % (rounds, accesses))
+    vm.run("lab-netsetup --wait 30", timeout=90, check=True)
+    check_ping(env)
+
+
+_unplug = group("hsnic-unplug-race", lifecycle_env(False), teardown)
+test(_unplug, "device-del-while-mmio-x%d" % UNPLUG_ROUNDS)(unplug_during_mmio)
+_unplug_soak = group("hsnic-unplug-race-soak", lifecycle_env(False), teardown,
+                     tier="soak")
+test(_unplug_soak, "device-del-while-mmio-x%d" % SOAK_UNPLUG_ROUNDS)(
+    lambda env: unplug_during_mmio(env, SOAK_UNPLUG_ROUNDS))
