@@ -121,4 +121,72 @@ static inline void hsnic_fuzz_dev_ctrl(QTestState *qts, QPCIDevice *dev,
     flush_events(qts);
 }
 
+/*
+ * OP_CONFIG: [offset][size][value 32 LE]: a write of 1, 2 or 4 bytes
+ * (size % 3: 1, 2, 4) to the device's configuration space: command and
+ * status, the PM (D3hot), MSI-X (enable, function mask) and PCI Express
+ * (FLR) capabilities, every other byte. Not the BARs and the ROM address:
+ * the harness keeps the BARs where it mapped them.
+ */
+static inline void hsnic_fuzz_config(QTestState *qts, QPCIDevice *dev,
+                                     const uint8_t *d, size_t len)
+{
+    unsigned size, off;
+    uint32_t val;
+
+    if (len < 6) {
+        return;
+    }
+    size = 1u << (d[1] % 3);
+    off = d[0] & ~(size - 1);
+    val = ldl_le_p(d + 2);
+    if ((off >= PCI_BASE_ADDRESS_0 && off < PCI_CARDBUS_CIS) ||
+        (off >= PCI_ROM_ADDRESS && off < PCI_ROM_ADDRESS + 4)) {
+        return;
+    }
+    switch (size) {
+    case 1:
+        qpci_config_writeb(dev, off, val);
+        break;
+    case 2:
+        qpci_config_writew(dev, off, val);
+        break;
+    default:
+        qpci_config_writel(dev, off, val);
+        break;
+    }
+    flush_events(qts);
+}
+
+/*
+ * OP_MSIX_SELF: [vector][where][offset 16 LE][data 32 LE]: the MSI-X
+ * message of vector (vector % @nvec) aimed at the device itself, at
+ * @offset in BAR0 (registers, doorbells; where bit 0 clear) or in the
+ * MSI-X BAR (table, PBA; bit 0 set), with @data, unmasked. The device
+ * must never turn its own messages into register writes (the re-entrancy
+ * guard); they are lost instead.
+ */
+static inline void hsnic_fuzz_msix_self(QTestState *qts, QPCIDevice *dev,
+                                        QPCIBar regs, unsigned nvec,
+                                        const uint8_t *d, size_t len)
+{
+    uint64_t e, addr;
+
+    if (len < 8 || !nvec || !dev->msix_enabled) {
+        return;
+    }
+    e = dev->msix_table_off + (d[0] % nvec) * PCI_MSIX_ENTRY_SIZE;
+    addr = ((d[1] & 1) ? dev->msix_table_bar.addr : regs.addr) +
+           (lduw_le_p(d + 2) & ~3u);
+    qpci_io_writel(dev, dev->msix_table_bar, e + PCI_MSIX_ENTRY_LOWER_ADDR,
+                   addr);
+    qpci_io_writel(dev, dev->msix_table_bar, e + PCI_MSIX_ENTRY_UPPER_ADDR,
+                   addr >> 32);
+    qpci_io_writel(dev, dev->msix_table_bar, e + PCI_MSIX_ENTRY_DATA,
+                   ldl_le_p(d + 4));
+    qpci_io_writel(dev, dev->msix_table_bar, e + PCI_MSIX_ENTRY_VECTOR_CTRL,
+                   0);
+    flush_events(qts);
+}
+
 #endif

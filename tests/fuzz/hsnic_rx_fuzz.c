@@ -116,6 +116,8 @@ enum {
     OP_REG,             /* [offset 16 LE][value 32 LE] rule/RSS register */
     OP_PCI_CMD,         /* [value]: bit 0 = bus master */
     OP_DEV_CTRL,        /* [DEV_CTRL value] */
+    OP_CONFIG,          /* [offset][size][value 32]: config space write */
+    OP_MSIX_SELF,       /* [vec][where][off 16][data 32]: MSI-X at itself */
     OP_NUM,
 };
 
@@ -644,6 +646,16 @@ static void op_dev_ctrl(HsnicFuzz *f, const uint8_t *d, size_t len)
     hsnic_fuzz_dev_ctrl(f->qts, f->dev, f->bar, d, len);
 }
 
+static void op_config(HsnicFuzz *f, const uint8_t *d, size_t len)
+{
+    hsnic_fuzz_config(f->qts, f->dev, d, len);
+}
+
+static void op_msix_self(HsnicFuzz *f, const uint8_t *d, size_t len)
+{
+    hsnic_fuzz_msix_self(f->qts, f->dev, f->bar, HSNIC_VEC_QP(HSNIC_FUZZ_QP), d, len);
+}
+
 static void hsnic_rx_fuzz(QTestState *s, const unsigned char *data,
                           size_t size)
 {
@@ -659,6 +671,8 @@ static void hsnic_rx_fuzz(QTestState *s, const unsigned char *data,
         [OP_REG] = op_reg,
         [OP_PCI_CMD] = op_pci_cmd,
         [OP_DEV_CTRL] = op_dev_ctrl,
+        [OP_CONFIG] = op_config,
+        [OP_MSIX_SELF] = op_msix_self,
     };
     HsnicFuzz f = { .qts = s };
     size_t n = MIN(size, sizeof(f.cfg));

@@ -33,7 +33,21 @@ A = abi_constants()
 
 # Operation codes and flags: as in hsnic_rx_fuzz.c.
 OP_FRAME, OP_FRAME_FIX, OP_TCP_TRAIN, OP_POST, OP_RECYCLE, OP_CLOCK, \
-    OP_QCTRL, OP_REG, OP_PCI_CMD, OP_DEV_CTRL = range(10)
+    OP_QCTRL, OP_REG, OP_PCI_CMD, OP_DEV_CTRL, OP_CONFIG, OP_MSIX_SELF = \
+    range(12)
+# Configuration space offsets (hw/net/hsnic.c: PM capability at 0x40, PCI
+# Express at 0xa0): PMCSR, and DEVCTL with BCR_FLR.
+CFG_COMMAND, CFG_PMCSR, CFG_DEVCTL, DEVCTL_FLR = 0x04, 0x44, 0xa8, 0x8000
+
+
+def cfg_write(off, size_code, val):
+    """OP_CONFIG: size_code 0, 1, 2 = 1, 2, 4 bytes."""
+    return op(OP_CONFIG, struct.pack("<BBI", off, size_code, val))
+
+
+def msix_self(vec, where, off, data):
+    """OP_MSIX_SELF: where 0 = BAR0, 1 = the MSI-X BAR."""
+    return op(OP_MSIX_SELF, struct.pack("<BBHI", vec, where, off, data))
 F_LEN, F_CSUM, F_PAD, F_PAD64K, F_PSH_LAST, F_SHORT_MID, F_SEQ_GAP = \
     (1 << i for i in range(7))
 M_DB_REC, M_ARM, M_BAD_DESC, M_BAD_HDR, M_MOD, M_NO_MSIX = \
@@ -172,6 +186,16 @@ def seeds():
         b"".join(mixed_frames()[:2])
     yield "bad_desc", config(misc=M_BAD_DESC | M_BAD_HDR | M_ARM, bad_slot=2) + \
         b"".join(mixed_frames())
+    # RSC open while the command register is written, with vector 1's
+    # message aimed at DEV_CTRL (RESET); then D3hot and back, and FLR
+    yield "self_msix_config", config(qflags=0xf0, nrules=0,
+                                     misc=M_ARM | M_MOD, irq_mod=0x35) + \
+        msix_self(1, 0, A["HSNIC_REG_DEV_CTRL"], A["HSNIC_DEV_CTRL_RESET"]) + \
+        msix_self(0, 1, 0, 0) + train(tcp4, 4) + \
+        cfg_write(CFG_COMMAND, 1, 0x0006) + op(OP_CLOCK) + \
+        train(tcp4, 3) + cfg_write(CFG_PMCSR, 1, 3) + \
+        cfg_write(CFG_PMCSR, 1, 0) + b"".join(mixed_frames()[:2]) + \
+        cfg_write(CFG_DEVCTL, 1, DEVCTL_FLR) + b"".join(mixed_frames()[:2])
     yield "regs", config(nrules=4) + \
         op(OP_REG, struct.pack("<HI", (A["HSNIC_RSS_CTRL"] + A["HSNIC_RSS_BASE"]
                                        - A["HSNIC_RULE_BASE"]) // 4, 0)) + \

@@ -18,7 +18,8 @@ A = abi_constants()
 
 # Operation codes and flags: as in hsnic_tx_fuzz.c.
 OP_FRAME, OP_RAW, OP_DESC, OP_DATA, OP_DOORBELL, OP_REAP, OP_CLOCK, \
-    OP_QCTRL, OP_REG, OP_PCI_CMD, OP_DEV_CTRL = range(11)
+    OP_QCTRL, OP_REG, OP_PCI_CMD, OP_DEV_CTRL, OP_CONFIG, OP_MSIX_SELF = \
+    range(13)
 M_DB_REC, M_ARM, M_TXMOD, M_NO_MSIX = (1 << i for i in range(4))
 S_IPV6, S_UDP, S_OTHER = 1, 2, 4
 S_VLAN1, S_VLAN2, S_BAD_LEN = 1 << 3, 2 << 3, 1 << 5
@@ -85,6 +86,17 @@ def seeds():
         op(OP_REG, struct.pack("<HI", A["HSNIC_REG_DEV_CTRL"] // 4,
                                A["HSNIC_DEV_CTRL_ENABLE"])) + \
         frame(2, 1, CSUM, 0, S_UDP, 100)
+
+    # vector 1's message at DEV_CTRL (RESET), vector 0's at the MSI-X
+    # table; a queue error and moderated completions send them; FLR
+    yield "self_msix_config", config(misc=M_ARM | M_TXMOD) + \
+        op(OP_MSIX_SELF, struct.pack("<BBHI", 1, 0, A["HSNIC_REG_DEV_CTRL"],
+                                     A["HSNIC_DEV_CTRL_RESET"])) + \
+        op(OP_MSIX_SELF, struct.pack("<BBHI", 0, 1, 0, 0)) + \
+        frame(0, 1, CSUM, 0, 0, 300) + op(OP_CLOCK, struct.pack("<H", 50)) + \
+        op(OP_DOORBELL, struct.pack("<BH", 0, 1000)) + \
+        op(OP_CONFIG, struct.pack("<BBI", 0xa8, 1, 0x8000)) + \
+        frame(1, 1, 0, 0, 0, 100)
 
 
 if __name__ == "__main__":
