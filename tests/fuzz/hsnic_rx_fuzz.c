@@ -653,7 +653,8 @@ static void op_config(HsnicFuzz *f, const uint8_t *d, size_t len)
 
 static void op_msix_self(HsnicFuzz *f, const uint8_t *d, size_t len)
 {
-    hsnic_fuzz_msix_self(f->qts, f->dev, f->bar, HSNIC_VEC_QP(HSNIC_FUZZ_QP), d, len);
+    hsnic_fuzz_msix_self(f->qts, f->dev, f->bar, HSNIC_VEC_QP(HSNIC_FUZZ_QP), d,
+                         len);
 }
 
 static void hsnic_rx_fuzz(QTestState *s, const unsigned char *data,

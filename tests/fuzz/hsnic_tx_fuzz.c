@@ -465,7 +465,8 @@ static void op_config(HsnicTxFuzz *f, const uint8_t *d, size_t len)
 
 static void op_msix_self(HsnicTxFuzz *f, const uint8_t *d, size_t len)
 {
-    hsnic_fuzz_msix_self(f->qts, f->dev, f->bar, HSNIC_VEC_QP(HSNIC_TXF_QP), d, len);
+    hsnic_fuzz_msix_self(f->qts, f->dev, f->bar, HSNIC_VEC_QP(HSNIC_TXF_QP), d,
+                         len);
 }
 
 static void hsnic_tx_fuzz(QTestState *s, const unsigned char *data,
