@@ -1120,8 +1120,9 @@ static bool hsnic_tx_active(HsnicState *s, unsigned q)
 }
 
 /*
- * Whether the frame at HEAD has its EOP descriptor posted. Only the
- * descriptors posted since the last look are read, and only the
+ * Whether the frame at HEAD has its EOP descriptor posted. A frame the
+ * copy pass found incomplete is not copied again until its EOP shows up:
+ * only the descriptors posted since the last look are read, and only the
  * descriptors, not their buffers: a doorbell costs work in proportion to
  * what it posted, however many doorbells a long frame takes. Also true
  * when RING_SIZE - 1 descriptors hold no EOP (the frame can never end;
@@ -1135,8 +1136,11 @@ static bool hsnic_tx_eop_posted(HsnicState *s, unsigned q)
     uint32_t n = r->eop_scan_head == r->head ? r->eop_scanned : 0;
     struct hsnic_tx_desc desc;
 
-    if (n > posted) {
-        n = 0;          /* TAIL went back: look again */
+    if (!n || n > posted) {
+        /* Nothing known about this frame (or TAIL went back): the copy
+         * pass reads its descriptors once and records how far it got. */
+        r->eop_scanned = 0;
+        return true;
     }
     while (n < posted) {
         if (!hsnic_read_desc(s, q, false, r->desc_addr,
@@ -1219,6 +1223,9 @@ static bool hsnic_tx_process(HsnicState *s, unsigned q)
         }
         if (!eop && ndesc < r->ring_size - 1) {
             trace_hsnic_tx_wait_eop(q, r->head, ndesc);
+            /* the next doorbells only look at what they add */
+            r->eop_scan_head = r->head;
+            r->eop_scanned = ndesc;
             break;
         }
         if (!eop) {
