@@ -5,7 +5,7 @@
  *
  * This is the single definition of the device interface. It is included
  * as-is by the QEMU device model (hw/net/hsnic.c), the Linux driver
- * (guest-driver/) and the host-side tests (tests/). docs/hsnic-spec.md is
+ * (guest-driver/) and the host-side tests (tests/). docs/specs/hsnic.rst is
  * the prose description; when the two disagree, fix one of them.
  *
  * Conventions:
@@ -576,7 +576,7 @@ struct hsnic_rx_cmpl {
 };
 
 /*
- * Receive segment coalescing (HSNIC_RXQ_CTRL_RSC, docs/hsnic-spec.md):
+ * Receive segment coalescing (HSNIC_RXQ_CTRL_RSC, docs/specs/hsnic.rst):
  * a completion with HSNIC_RXC_RSC describes one TCP frame the device made
  * of rsc_segs >= 2 in-order segments of one flow, every one but the last
  * carrying exactly rsc_mss payload bytes. Its headers (hlen bytes) are

@@ -414,9 +414,9 @@ def device_help():
         assert p in props, "%s not listed:\n%s" % (p, res.stdout)
     for p in ("queue-pairs", "max-ring", "ioeventfd"):
         assert props[p], "%s has no description:\n%s" % (p, res.stdout)
-    spec = open(os.path.join(lab.TOP, "docs/hsnic-spec.md")).read()
+    spec = open(os.path.join(lab.TOP, "docs/specs/hsnic.rst")).read()
     for p in ("queue-pairs", "max-ring", "ioeventfd"):
-        assert p in spec, "%s not documented in docs/hsnic-spec.md" % p
+        assert p in spec, "%s not documented in docs/specs/hsnic.rst" % p
 
 
 @test(dev, "rejects-bad-queue-pairs")

@@ -5,7 +5,7 @@
  * The device interface (PCI identity, BAR0 registers, descriptor and
  * completion layouts) is defined in hsnic_abi.h (include/hsnic_abi.h of
  * the hsnic tree, include/hw/net/ in QEMU's) and described in the hsnic
- * tree's docs/hsnic-spec.md.
+ * tree's docs/specs/hsnic.rst.
  *
  * Structure: register writes only record state (doorbells update a tail
  * and schedule a bottom half); TX rings are processed in one bottom half

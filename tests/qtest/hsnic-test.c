@@ -5,7 +5,7 @@
  *
  * Each test feeds the device one class of invalid input (docs/
  * reliability.md numbers them) and asserts the outcome the device spec
- * documents (docs/hsnic-spec.md, "Guest errors"): the right completion
+ * documents (docs/specs/hsnic.rst, "Guest errors"): the right completion
  * status, queue error, counter or placement, and that the device still
  * works afterwards. A QEMU that crashes or asserts fails the test.
  */

@@ -3,7 +3,7 @@
  * Host-side checks of the hsnic device ABI header (ABI 2.0): field offsets
  * of the descriptors and completions, that every FOO_MASK agrees with
  * FOO_SHIFT/FOO_WIDTH, that no two registers of a block share an offset
- * and every block fits where docs/hsnic-spec.md says, and the values of
+ * and every block fits where docs/specs/hsnic.rst says, and the values of
  * the enums. Compiled with -std=c11 -Wall -Wextra -Werror.
  */
 #include <stddef.h>
