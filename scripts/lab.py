@@ -37,8 +37,12 @@ import time
 import json
 import re
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CACHE = os.environ.get("HSNIC_CACHE", os.path.expanduser("~/.cache/hsnic"))
+from hsniclab.accel import accel_args, detect_accel  # noqa: F401
+from hsniclab.artifacts import Artifacts, script_output  # noqa: F401
+from hsniclab.common import (CACHE, TOP, LabError, du_bytes, host,  # noqa: F401
+                             log, read_all, sanitize_mode)
+
+_script_output = script_output      # scripts/bench-tokens.py
 
 NICS = ("hsnic", "virtio-net-pci", "igb", "e1000e")
 TOPOLOGIES = ("loop", "pair", "pair-tcp", "pair-tap")
@@ -65,109 +69,6 @@ RR_MANIFEST = "manifest.json"
 # filter-dump's capture length (its default, 65536, would cut the
 # 64 KiB TSO frames a vnet_hdr backend such as pair-tap gets whole)
 PCAP_SNAPLEN = 262144
-
-
-def sanitize_mode():
-    """`make test-sanitize`: ASan/UBSan QEMU and the debug guest kernel."""
-    return bool(os.environ.get("HSNIC_SANITIZE"))
-
-
-class LabError(Exception):
-    pass
-
-
-def log(msg):
-    print("[lab] " + msg, file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------- artifacts
-
-def _script_output(cmd, what):
-    """Run a build script that prints its artifact's path last on stdout."""
-    env = dict(os.environ, HSNIC_CACHE=CACHE)
-    res = subprocess.run(cmd, stdout=subprocess.PIPE, env=env, text=True)
-    if res.returncode != 0:
-        raise LabError("building %s failed (%s)" % (what, " ".join(cmd)))
-    lines = res.stdout.strip().splitlines()
-    if not lines:
-        raise LabError("%s: build script printed no path" % what)
-    return lines[-1]
-
-
-class Artifacts:
-    """Paths of everything a VM needs; built (or found in cache) on demand.
-
-    Environment overrides: HSNIC_QEMU, HSNIC_KDIR, HSNIC_ROOTFS,
-    HSNIC_SELFTESTS, HSNIC_MODULE.
-    """
-
-    def __init__(self):
-        self._memo = {}
-
-    def _get(self, key, env, cmd):
-        if key not in self._memo:
-            self._memo[key] = os.environ.get(env) or _script_output(cmd, key)
-        return self._memo[key]
-
-    @property
-    def qemu(self):
-        return self._get("qemu", "HSNIC_QEMU",
-                         [os.path.join(TOP, "scripts/build-qemu.sh")])
-
-    @property
-    def kdir(self):
-        return self._get("kernel", "HSNIC_KDIR",
-                         [os.path.join(TOP, "scripts/build-kernel.sh")])
-
-    @property
-    def bzimage(self):
-        return os.path.join(self.kdir, "arch/x86/boot/bzImage")
-
-    @property
-    def rootfs(self):
-        return self._get("rootfs", "HSNIC_ROOTFS",
-                         [os.path.join(TOP, "images/build-rootfs.sh")])
-
-    @property
-    def selftests(self):
-        return self._get("selftests", "HSNIC_SELFTESTS",
-                         [os.path.join(TOP, "scripts/build-selftests.sh"),
-                          self.kdir])
-
-    @property
-    def module(self):
-        return self._get("module", "HSNIC_MODULE",
-                         [os.path.join(TOP, "scripts/build-driver.sh"),
-                          self.kdir])
-
-
-# ------------------------------------------------------------ acceleration
-
-def detect_accel(sysfs="/sys", dev="/dev/kvm"):
-    """Return ("kvm"|"tcg", reason). KVM only where it really works.
-
-    /dev/kvm provided by kvm_pvm (PVM) cannot run stock kernels: such hosts
-    get TCG. HSNIC_ACCEL=tcg|kvm overrides.
-    """
-    forced = os.environ.get("HSNIC_ACCEL")
-    if forced in ("tcg", "kvm"):
-        return forced, "HSNIC_ACCEL=%s" % forced
-    if not os.path.exists(dev):
-        return "tcg", "no %s" % dev
-    if os.path.isdir(os.path.join(sysfs, "module/kvm_pvm")):
-        return "tcg", "/dev/kvm is PVM (kvm_pvm), which cannot run stock kernels"
-    if not any(os.path.isdir(os.path.join(sysfs, "module", m))
-               for m in ("kvm_intel", "kvm_amd")):
-        return "tcg", "neither kvm_intel nor kvm_amd is loaded"
-    if not os.access(dev, os.R_OK | os.W_OK):
-        return "tcg", "%s is not accessible" % dev
-    return "kvm", "kvm_intel/kvm_amd present"
-
-
-def accel_args(accel):
-    if accel == "kvm":
-        return ["-accel", "kvm", "-cpu", "host"]
-    return ["-accel", "tcg,thread=multi", "-cpu", "max"]
 
 
 # -------------------------------------------------------------------- QMP
@@ -328,17 +229,6 @@ class Agent:
 
 
 # --------------------------------------------------------------------- VM
-
-def _read_all(paths):
-    """The files' text, one after the other; missing ones read as empty."""
-    text = ""
-    for path in paths:
-        try:
-            with open(path, errors="replace") as f:
-                text += f.read()
-        except OSError:
-            pass
-    return text
 
 
 class VM:
@@ -579,7 +469,7 @@ class VM:
 
     def console_text(self):
         """The guest's console, all QEMU generations (see migrate())."""
-        return _read_all(self.consoles)
+        return read_all(self.consoles)
 
     def console_tail(self, n=40):
         lines = self.console_text().splitlines()[-n:]
@@ -605,7 +495,7 @@ class VM:
         """Sanitizer reports QEMU wrote so far (after shutdown: all)."""
         if self.qemu_report is not None:
             return self.qemu_report
-        text = _read_all(self.qemu_logs)
+        text = read_all(self.qemu_logs)
         # the report lines and the stack frames (#N ...) that follow them
         out, in_report = [], False
         for ln in text.splitlines():
@@ -874,8 +764,8 @@ class Lab:
         that can hand offloads to the backend (virtio-net) do.
         """
         self.netns = "hsnic-%s" % os.path.basename(self.workdir)[4:]
-        _host("ip netns add %s" % self.netns)
-        _host("ip -n %s link set lo up && ip -n %s link add br0 type bridge "
+        host("ip netns add %s" % self.netns)
+        host("ip -n %s link set lo up && ip -n %s link add br0 type bridge "
               "&& ip -n %s link set br0 up" % ((self.netns,) * 3))
         for i, name in enumerate(("vm0", "vm1")):
             vm = VM(self, i, name)
@@ -895,7 +785,7 @@ class Lab:
                 if time.monotonic() > deadline:
                     raise LabError("QEMU did not create %s" % tap)
                 time.sleep(0.1)
-            _host("ip -n %s link set %s master br0 up" % (self.netns, tap))
+            host("ip -n %s link set %s master br0 up" % (self.netns, tap))
 
     # -- payload disk: agent, tools, module, selftests, lab.conf
     def _build_payload(self):
@@ -927,7 +817,7 @@ class Lab:
         with open(os.path.join(stage, "lab.conf"), "w") as f:
             f.write("# topology %s, nic %s\n" % (self.topology, self.nic))
             f.write("\n".join(self.conf) + "\n")
-        size = _du_bytes(stage)
+        size = du_bytes(stage)
         size_mb = max(64, int(size * 1.3 / 2**20) + 64)
         self.payload = os.path.join(self.workdir, "payload.ext4")
         res = subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-L",
@@ -1064,7 +954,7 @@ class Lab:
             vm.qemu_report = vm.qemu_alarms()
             if vm.proc.returncode:
                 raise LabError("%s: QEMU exited with %d:\n%s" % (
-                    vm.name, vm.proc.returncode, _read_all(vm.qemu_logs)))
+                    vm.name, vm.proc.returncode, read_all(vm.qemu_logs)))
             out[vm.name] = vm.console_text()
         return out
 
@@ -1108,22 +998,6 @@ class Lab:
         return {vm.name: vm.console_alarms() for vm in self.vms
                 if vm.console_alarms()}
 
-
-def _host(cmd):
-    res = subprocess.run(cmd, shell=True, capture_output=True, text=True)
-    if res.returncode:
-        raise LabError("%s: %s" % (cmd, res.stderr.strip()))
-
-
-def _du_bytes(path):
-    total = 0
-    for root, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(root, f)).st_size
-            except OSError:
-                pass
-    return total
 
 
 # -------------------------------------------------------------------- CLI
@@ -1323,7 +1197,7 @@ def _rr_run(args, mode, script):
         elif mode == "replay":
             for name, text in consoles.items():
                 rec = os.path.join(rr_dir, "%s.record.console" % name)
-                if os.path.exists(rec) and _read_all([rec]) != text:
+                if os.path.exists(rec) and read_all([rec]) != text:
                     log("%s: the replay's console differs from the "
                         "recording's (%s)" % (name, rec))
                     rc = rc or 1
