@@ -20,9 +20,7 @@ The module is also the Python API the tests use:
 """
 
 import argparse
-import base64
 import glob
-import itertools
 import os
 import select
 import shlex
@@ -32,7 +30,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import json
 import re
@@ -41,6 +38,8 @@ from hsniclab.accel import accel_args, detect_accel  # noqa: F401
 from hsniclab.artifacts import Artifacts, script_output  # noqa: F401
 from hsniclab.common import (CACHE, TOP, LabError, du_bytes, host,  # noqa: F401
                              log, read_all, sanitize_mode)
+from hsniclab.agent import Agent
+from hsniclab.qmp import QMP
 
 _script_output = script_output      # scripts/bench-tokens.py
 
@@ -71,165 +70,7 @@ RR_MANIFEST = "manifest.json"
 PCAP_SNAPLEN = 262144
 
 
-# -------------------------------------------------------------------- QMP
-
-class QMP:
-    def __init__(self, path, timeout=30):
-        self.sock = _connect_unix(path, timeout)
-        self.f = self.sock.makefile("rw")
-        json.loads(self.f.readline())            # greeting
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, /, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.f.write(json.dumps(msg) + "\n")
-        self.f.flush()
-        while True:
-            line = self.f.readline()
-            if not line:
-                raise LabError("QMP connection closed")
-            resp = json.loads(line)
-            if "return" in resp:
-                return resp["return"]
-            if "error" in resp:
-                raise LabError("QMP %s: %s" % (name, resp["error"]["desc"]))
-
-    def hmp(self, line):
-        return self.cmd("human-monitor-command", **{"command-line": line})
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-
-def _connect_unix(path, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            s.connect(path)
-            return s
-        except OSError:
-            s.close()
-            if time.monotonic() > deadline:
-                raise LabError("cannot connect to %s" % path)
-            time.sleep(0.1)
-
-
-# ------------------------------------------------------------------ agent
-
-class Agent:
-    """Host side of the in-guest agent protocol (images/payload/init)."""
-
-    def __init__(self, path, name):
-        self.path = path
-        self.name = name
-        self.sock = None
-        self.cv = threading.Condition()
-        self.ready = False
-        self.closed = False
-        self.results = {}           # id -> [lines, rc or None]
-        self.watchers = {}          # id -> callable(line)
-        self.ids = itertools.count(1)
-
-    def connect(self, timeout):
-        self.sock = _connect_unix(self.path, timeout)
-        threading.Thread(target=self._reader, daemon=True).start()
-
-    def _reader(self):
-        buf = b""
-        while True:
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                with self.cv:
-                    self.closed = True
-                    self.cv.notify_all()
-                return
-            buf += data
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                self._handle(line.decode("utf-8", "replace").strip())
-
-    def _handle(self, line):
-        parts = line.split(" ")
-        with self.cv:
-            if parts[0] == "READY":
-                self.ready = True
-            elif parts[0] == "OUT" and len(parts) >= 2:
-                text = base64.b64decode(parts[2]).decode("utf-8", "replace") \
-                    if len(parts) > 2 else ""
-                res = self.results.setdefault(parts[1], [[], None])
-                res[0].append(text)
-                w = self.watchers.get(parts[1])
-                if w:
-                    w(text)
-            elif parts[0] == "END" and len(parts) == 3:
-                res = self.results.setdefault(parts[1], [[], None])
-                res[1] = int(parts[2])
-            self.cv.notify_all()
-
-    def wait_ready(self, timeout, alive):
-        deadline = time.monotonic() + timeout
-        with self.cv:
-            while not self.ready:
-                if self.closed or not alive():
-                    raise LabError("%s: VM died while booting" % self.name)
-                if time.monotonic() > deadline:
-                    raise LabError("%s: agent not ready after %d s"
-                                   % (self.name, timeout))
-                self.cv.wait(0.5)
-
-    def start(self, script, timeout, watcher=None):
-        cid = str(next(self.ids))
-        payload = base64.b64encode(script.encode()).decode()
-        with self.cv:
-            self.results[cid] = [[], None]
-            if watcher:
-                self.watchers[cid] = watcher
-        self.sock.sendall(("RUN %s %d %s\n" % (cid, timeout, payload)).encode())
-        return cid
-
-    def hello(self, timeout, alive):
-        """Wait for the guest's READY on a new connection: the agent
-        answers HELLO once the guest sees the host side open again."""
-        deadline = time.monotonic() + timeout
-        with self.cv:
-            self.ready = False
-        while True:
-            self.sock.sendall(b"HELLO 0\n")
-            with self.cv:
-                self.cv.wait_for(lambda: self.ready or self.closed, 1.0)
-                if self.ready:
-                    return
-                if self.closed or not alive():
-                    raise LabError("%s: agent connection lost" % self.name)
-            if time.monotonic() > deadline:
-                raise LabError("%s: agent silent after reconnecting"
-                               % self.name)
-
-    def wait(self, cid, timeout, alive):
-        deadline = time.monotonic() + timeout + 15
-        with self.cv:
-            while self.results[cid][1] is None:
-                if self.closed or not alive():
-                    raise LabError("%s: VM died during a command" % self.name)
-                if time.monotonic() > deadline:
-                    raise LabError("%s: no answer from the agent" % self.name)
-                self.cv.wait(0.5)
-            lines, rc = self.results.pop(cid)
-            self.watchers.pop(cid, None)
-        return rc, "\n".join(lines)
-
-
 # --------------------------------------------------------------------- VM
-
 
 class VM:
     def __init__(self, lab, index, name):
@@ -997,7 +838,6 @@ class Lab:
     def alarms(self):
         return {vm.name: vm.console_alarms() for vm in self.vms
                 if vm.console_alarms()}
-
 
 
 # -------------------------------------------------------------------- CLI
