@@ -41,7 +41,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lab  # noqa: E402
+import hsniclab  # noqa: E402
 
 LANES = ("hsnic", "virtio-net-pci", "igb", "e1000e")
 PEERS = ("virtio-net-pci", "igb", "e1000e")
@@ -226,7 +226,7 @@ class Lane:
     def __init__(self, nic, backend, mem, art=None):
         self.nic = nic
         topo = {"stream": "pair", "tap": "pair-tap"}[backend]
-        self.lab = lab.Lab(topo, nic, quiet=True, mem=mem, art=art)
+        self.lab = hsniclab.Lab(topo, nic, quiet=True, mem=mem, art=art)
         self.vms = []
         self.dev0 = None
         self.running = False
@@ -457,7 +457,7 @@ def verdicts(table, rx_cpu, ran, lanes=LANES):
 
 
 def versions():
-    art = lab.Artifacts()
+    art = hsniclab.Artifacts()
     try:
         with open(os.path.join(os.path.dirname(art.qemu), "VERSION")) as f:
             qv = f.read().strip()
@@ -504,9 +504,9 @@ def main():
         p.error("--rounds and --seconds must be at least 1")
 
     date = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    outdir = args.out or os.path.join(lab.TOP, "build", "bench", date)
+    outdir = args.out or os.path.join(hsniclab.TOP, "build", "bench", date)
     os.makedirs(outdir, exist_ok=True)
-    accel, why = lab.detect_accel()
+    accel, why = hsniclab.detect_accel()
     qemu, qver, kver = versions()
     meta = {"date": date, "accel": accel, "accel_why": why,
             "host": "%d CPUs" % os.cpu_count(), "qemu": qver,
@@ -621,6 +621,6 @@ def main():
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (lab.LabError, subprocess.CalledProcessError) as e:
+    except (hsniclab.LabError, subprocess.CalledProcessError) as e:
         print("bench: %s" % e, file=sys.stderr)
         sys.exit(2)

@@ -13,39 +13,27 @@ command line) or the host-side script FILE inside the chosen VM(s), prints
 the output prefixed with the VM name, shuts everything down and exits with
 the command's exit code (the first non-zero one when it ran in several VMs).
 
-The module is also the Python API the tests use:
+This is the command line only; the Python API the tests use is the
+hsniclab package beside it (scripts/hsniclab/README.md):
 
+    from hsniclab import Lab
     with Lab(topology="pair", nic="hsnic") as lab:
         rc, out = lab.vms[0].run("ping -c1 192.0.2.2")
 """
 
 import argparse
-import glob
 import os
-import select
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import json
 import re
+import signal
+import sys
+import time
 
-from hsniclab.accel import accel_args, detect_accel  # noqa: F401
-from hsniclab.artifacts import Artifacts, script_output  # noqa: F401
-from hsniclab.common import (CACHE, TOP, LabError, du_bytes, host,  # noqa: F401
-                             log, read_all, sanitize_mode)
-from hsniclab.agent import Agent
-from hsniclab.qmp import QMP
-from hsniclab.rr import RR_MANIFEST, RR_SHIFT
-from hsniclab.vm import PCAP_SNAPLEN, VM  # noqa: F401
-from hsniclab.lab import BOOT_TIMEOUT, Lab  # noqa: F401
-from hsniclab.topology import (NET4, NET6, NICS, TOPOLOGIES,  # noqa: F401
-                               free_tcp_port)
-
-_free_tcp_port = free_tcp_port      # tests/lab_tests.py
+from hsniclab import rr
+from hsniclab.accel import detect_accel
+from hsniclab.common import LabError, log
+from hsniclab.interactive import print_gdb_attach, wait_for_ctrl_c
+from hsniclab.lab import Lab
+from hsniclab.topology import NICS, TOPOLOGIES
 
 
 # -------------------------------------------------------------------- CLI
@@ -102,78 +90,6 @@ def cmd_run(args):
         return rc
 
 
-def print_gdb_attach(lab):
-    """--gdb: the one command per VM that attaches gdb to it."""
-    log("gdbstubs up; attaching stops that guest until `continue`, "
-        "`detach` or `quit` (docs/debugging.md):")
-    for vm in lab.vms:
-        log("  %s: gdb -q -x %s" % (vm.name, vm.gdbinit))
-
-
-def wait_for_ctrl_c(lab, want, timeout):
-    """`run --gdb` without a command: keep the lab up until Ctrl-C (or
-    SIGTERM or SIGHUP, or Ctrl-D on a terminal), then shut it down. Each
-    line typed on stdin runs as a bash command in the --vm VM, or in vmN
-    for "vmN: CMD"; a command that starts with "!" goes to that VM's QEMU
-    monitor (HMP) instead, e.g. "vm1: !info hsnic"."""
-    def interrupt(*_):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
-    vms = {vm.name: vm for vm in lab.vms}
-    if want != "all" and want not in vms:
-        raise LabError("no VM named %s in %s" % (want, lab.topology))
-    tty = sys.stdin.isatty()
-    log("the lab stays up until Ctrl-C%s" % (
-        "; a line typed here runs in %s ('vmN: CMD' in vmN, "
-        "'!CMD' in the QEMU monitor)" % want
-        if tty else ""))
-
-    def run_line(line):
-        name, sep, rest = line.partition(":")
-        if sep and name.strip() in vms:
-            targets, cmd = [vms[name.strip()]], rest
-        else:
-            targets, cmd = lab.vms if want == "all" else [vms[want]], line
-        for vm in targets:
-            if cmd.strip().startswith("!"):
-                # "!info hsnic": the QEMU monitor, not the guest
-                out = vm.qmp.hmp(cmd.strip()[1:])
-                for ln in out.rstrip("\n").splitlines():
-                    print("%s(qemu)| %s" % (vm.name, ln), flush=True)
-            elif cmd.strip():
-                rc, _ = vm.run(cmd, timeout, echo=lambda ln: print(
-                    ln, flush=True))
-                if rc:
-                    log("%s: exit code %d" % (vm.name, rc))
-
-    fd, buf, reading = sys.stdin.fileno(), b"", True
-    try:
-        while True:
-            for vm in lab.vms:
-                if not vm.alive():
-                    raise LabError("%s: QEMU exited\n%s"
-                                   % (vm.name, vm.console_tail()))
-            if not reading:
-                time.sleep(1)
-                continue
-            if not select.select([fd], [], [], 1)[0]:
-                continue
-            data = os.read(fd, 4096)
-            if not data:
-                if tty:
-                    break           # Ctrl-D
-                reading = False     # /dev/null or a finished pipe
-            *lines, buf = (buf + data).split(b"\n")
-            for line in lines:
-                run_line(line.decode("utf-8", "replace"))
-    except KeyboardInterrupt:
-        log("interrupted: shutting the lab down")
-        return 130
-    log("shutting the lab down")
-    return 0
-
-
 def cmd_demo(args):
     with Lab("pair", args.nic) as lab:
         srv, cli = lab.vms
@@ -214,44 +130,11 @@ def _rr_run(args, mode, script):
     if mode == "record":
         topology, nic, mem = args.topology, args.nic, args.mem
     if mode == "replay":
-        try:
-            with open(os.path.join(rr_dir, RR_MANIFEST)) as f:
-                rec = json.load(f)
-            topology, nic, mem = rec["topology"], rec["nic"], rec["mem"]
-        except (OSError, ValueError, KeyError) as e:
-            raise LabError("%s is not a recording: %s" % (rr_dir, e))
+        topology, nic, mem = rr.recorded_lab(rr_dir)
     with Lab(topology, nic, mem=mem, keep=args.keep,
              gdb=getattr(args, "gdb", False), rr=mode, rr_dir=rr_dir,
              scenario=script) as lab:
-        if lab.gdb:
-            print_gdb_attach(lab)
-            log("the replay starts when gdb says `continue`; reverse-stepi "
-                "and reverse-continue go back in it")
-        consoles = lab.wait_scenario(args.timeout, echo=lambda n, ln: print(
-            "%s| %s" % (n, ln), flush=True))
-        rc = 0
-        for name, text in consoles.items():
-            with open(os.path.join(rr_dir, "%s.%s.console" % (name, mode)),
-                      "w") as f:
-                f.write(text)
-            m = re.search(r"^hsnic-scenario: exit (\d+)", text, re.M)
-            rc = rc or (int(m.group(1)) if m else 125)
-        log("%s: %s in %.0f s, exit code %d" % (
-            mode, ", ".join("%s %d bytes" % (vm.name, os.path.getsize(
-                vm.rr_file)) for vm in lab.vms), time.monotonic() - t0, rc))
-        if mode == "replay" and lab.gdb:
-            log("not compared with the recording's console: going back in "
-                "time writes the console output again")
-        elif mode == "replay":
-            for name, text in consoles.items():
-                rec = os.path.join(rr_dir, "%s.record.console" % name)
-                if os.path.exists(rec) and read_all([rec]) != text:
-                    log("%s: the replay's console differs from the "
-                        "recording's (%s)" % (name, rec))
-                    rc = rc or 1
-                elif os.path.exists(rec):
-                    log("%s: console identical to the recording's" % name)
-        return rc
+        return rr.run_scenario(lab, mode, args.timeout, t0)
 
 
 def cmd_accel(_args):

@@ -16,7 +16,7 @@ import shutil
 import struct
 import tempfile
 
-import lab
+import hsniclab
 from harness import group, test
 from lab_tests import (Env, check_ping, ethtool_stats, ip, start_receiver,
                        teardown)
@@ -179,7 +179,7 @@ def pcap(env):
         hdr, frames = read_pcap(path)
         name = os.path.basename(path)
         assert hdr["version"] == (2, 4) and hdr["linktype"] == 1, hdr
-        assert hdr["snaplen"] == lab.PCAP_SNAPLEN, hdr
+        assert hdr["snaplen"] == hsniclab.PCAP_SNAPLEN, hdr
         # whole frames, as the wire carries them: none cut, none bigger
         # than the 1500-byte MTU allows
         cut = [n for _, n, fr in frames if len(fr) != n]

@@ -29,7 +29,7 @@ import subprocess
 import threading
 import time
 
-import lab
+import hsniclab
 from harness import Skip, group, test
 from lab_tests import check_ping, check_transfer, ip, setup, teardown
 
@@ -164,7 +164,7 @@ def _ensure_running(vm):
         if status != "running":
             vm.qmp.cmd("cont")
         return status
-    except (OSError, lab.LabError) as e:
+    except (OSError, hsniclab.LabError) as e:
         return "unknown (QMP: %s)" % e
 
 

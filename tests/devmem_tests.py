@@ -18,7 +18,7 @@ import os
 import re
 import time
 
-import lab
+import hsniclab
 from harness import Skip, group, test
 from lab_tests import shared_group, teardown
 
@@ -284,7 +284,7 @@ def devmem_misuse(env):
     result; the console must stay free of WARNs (teardown)."""
     vm = _vm_with_selftests(env)
     vm.run("lab-netsetup --wait 20", timeout=60, check=True)
-    with open(os.path.join(lab.TOP, "tests", "devmem", "misuse.py")) as f:
+    with open(os.path.join(hsniclab.TOP, "tests", "devmem", "misuse.py")) as f:
         src = f.read()
     vm.run("cat > /tmp/misuse.py <<'HSNIC_EOF'\n%sHSNIC_EOF" % src,
            check=True)

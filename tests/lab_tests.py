@@ -11,7 +11,7 @@ import re
 import time
 
 import harness
-import lab
+import hsniclab
 from harness import group, test
 
 BLOB_MIB = int(os.environ.get("HSNIC_TEST_MIB", "256"))
@@ -31,7 +31,7 @@ class Env:
             try:
                 self._boot(topology, nic, halves, mem, kw)
                 break
-            except lab.LabError as e:
+            except hsniclab.LabError as e:
                 if "agent not ready" not in str(e) or \
                         attempt == self.BOOT_ATTEMPTS:
                     raise
@@ -49,11 +49,11 @@ class Env:
     def _boot(self, topology, nic, halves, mem, kw):
         if halves:
             # Two independent labs, as on two hosts, linked over TCP.
-            tcp = "127.0.0.1:%d" % lab._free_tcp_port()
-            self.labs = [lab.Lab(topology, nic, quiet=True, half=h, tcp=tcp,
+            tcp = "127.0.0.1:%d" % hsniclab.free_tcp_port()
+            self.labs = [hsniclab.Lab(topology, nic, quiet=True, half=h, tcp=tcp,
                                  mem=mem) for h in ("vm0", "vm1")]
         else:
-            self.labs = [lab.Lab(topology, nic, quiet=True, mem=mem, **kw)]
+            self.labs = [hsniclab.Lab(topology, nic, quiet=True, mem=mem, **kw)]
         for i, lb in enumerate(self.labs):
             try:
                 lb.start()
@@ -146,7 +146,7 @@ def _check_vms(env):
             problems.append("%s: console reported:\n  %s\n%s" % (
                 vm.name, "\n  ".join(vm.console_alarms()),
                 vm.alarm_report()))
-        elif lab.sanitize_mode():
+        elif hsniclab.sanitize_mode():
             leaks = vm.kmemleak()
             if leaks:
                 problems.append("%s: kmemleak:\n%s" % (vm.name, leaks[-3000:]))
@@ -402,7 +402,7 @@ dev = group("qemu-device", tier="lab")
 @test(dev, "help-lists-documented-properties")
 def device_help():
     import subprocess
-    res = subprocess.run([lab.Artifacts().qemu, "-device", "hsnic,help"],
+    res = subprocess.run([hsniclab.Artifacts().qemu, "-device", "hsnic,help"],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     props = {}
@@ -414,7 +414,7 @@ def device_help():
         assert p in props, "%s not listed:\n%s" % (p, res.stdout)
     for p in ("queue-pairs", "max-ring", "ioeventfd"):
         assert props[p], "%s has no description:\n%s" % (p, res.stdout)
-    spec = open(os.path.join(lab.TOP, "docs/hsnic-spec.md")).read()
+    spec = open(os.path.join(hsniclab.TOP, "docs/hsnic-spec.md")).read()
     for p in ("queue-pairs", "max-ring", "ioeventfd"):
         assert p in spec, "%s not documented in docs/hsnic-spec.md" % p
 
@@ -422,7 +422,8 @@ def device_help():
 @test(dev, "rejects-bad-queue-pairs")
 def device_bad_prop():
     import subprocess
-    res = subprocess.run([lab.Artifacts().qemu, "-M", "q35", "-accel", "tcg",
+    res = subprocess.run([hsniclab.Artifacts().qemu, "-M", "q35",
+                          "-accel", "tcg",
                           "-display", "none", "-nodefaults", "-L",
                           "/usr/share/seabios", "-L", "/usr/share/qemu",
                           "-device", "hsnic,queue-pairs=0"],
@@ -436,7 +437,8 @@ style = group("style", tier="lab")
 @test(style, "checkpatch-qemu-and-kernel")
 def checkpatch():
     import subprocess
-    res = subprocess.run([os.path.join(lab.TOP, "scripts/check-style.sh")],
+    res = subprocess.run([os.path.join(hsniclab.TOP,
+                                       "scripts/check-style.sh")],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
 

@@ -10,17 +10,17 @@ import re
 import subprocess
 import tempfile
 
-import lab
+import hsniclab
 from harness import Skip, group, test
 
-SRC = os.path.join(lab.TOP, "tests", "qtest", "hsnic-test.c")
+SRC = os.path.join(hsniclab.TOP, "tests", "qtest", "hsnic-test.c")
 CASE_RE = re.compile(r'qos_add_test\("([^"]+)",\s*"hsnic"')
 FIRMWARE = ["-L", "/usr/share/seabios", "-L", "/usr/share/qemu"]
 
 
 class QTest:
     def __init__(self):
-        qemu = lab.Artifacts().qemu
+        qemu = hsniclab.Artifacts().qemu
         self.qos = os.path.join(os.path.dirname(qemu), "qos-test")
         assert os.access(self.qos, os.X_OK), "%s missing" % self.qos
         # libqtest takes the target from the binary's name, so the

@@ -7,10 +7,10 @@ import subprocess
 import tempfile
 import threading
 
-import lab
+import hsniclab
 from harness import group, test
 
-TOP = lab.TOP
+TOP = hsniclab.TOP
 unit = group("unit", tier="unit")
 
 
@@ -57,12 +57,11 @@ def _fake_sysfs(mods):
 def accel_pvm():
     os.environ.pop("HSNIC_ACCEL", None)
     dev = tempfile.NamedTemporaryFile()
-    assert lab.detect_accel(_fake_sysfs(["kvm", "kvm_pvm"]), dev.name)[0] \
-        == "tcg"
-    assert lab.detect_accel(_fake_sysfs(["kvm", "kvm_intel"]), dev.name)[0] \
-        == "kvm"
-    assert lab.detect_accel(_fake_sysfs(["kvm"]), dev.name)[0] == "tcg"
-    assert lab.detect_accel(_fake_sysfs(["kvm_amd"]), "/nonexistent")[0] \
+    detect = hsniclab.detect_accel
+    assert detect(_fake_sysfs(["kvm", "kvm_pvm"]), dev.name)[0] == "tcg"
+    assert detect(_fake_sysfs(["kvm", "kvm_intel"]), dev.name)[0] == "kvm"
+    assert hsniclab.detect_accel(_fake_sysfs(["kvm"]), dev.name)[0] == "tcg"
+    assert hsniclab.detect_accel(_fake_sysfs(["kvm_amd"]), "/nonexistent")[0] \
         == "tcg"
 
 
@@ -70,7 +69,8 @@ def accel_pvm():
 def accel_override():
     os.environ["HSNIC_ACCEL"] = "kvm"
     try:
-        assert lab.detect_accel(_fake_sysfs(["kvm_pvm"]), "/x")[0] == "kvm"
+        assert hsniclab.detect_accel(_fake_sysfs(["kvm_pvm"]), "/x")[0] \
+            == "kvm"
     finally:
         del os.environ["HSNIC_ACCEL"]
 
@@ -80,7 +80,7 @@ def agent_protocol():
     # A fake guest on the other end of a socket pair: answers RUN with
     # two lines of output (one of them binary-unsafe) and exit code 3.
     host, guest = socket.socketpair()
-    a = lab.Agent("unused", "fake")
+    a = hsniclab.Agent("unused", "fake")
     a.sock = host
     threading.Thread(target=a._reader, daemon=True).start()
 
@@ -112,13 +112,13 @@ def agent_protocol():
 @test(unit, "agent-detects-dead-vm")
 def agent_dead():
     host, guest = socket.socketpair()
-    a = lab.Agent("unused", "fake")
+    a = hsniclab.Agent("unused", "fake")
     a.sock = host
     threading.Thread(target=a._reader, daemon=True).start()
     guest.close()
     try:
         a.wait_ready(5, lambda: True)
-    except lab.LabError as e:
+    except hsniclab.LabError as e:
         assert "died" in str(e)
     else:
         raise AssertionError("a closed agent socket was not noticed")
@@ -126,8 +126,8 @@ def agent_dead():
 
 @test(unit, "topology-addresses-are-documentation-ranges")
 def topo_addresses():
-    for topo in lab.TOPOLOGIES:
-        lb = lab.Lab.__new__(lab.Lab)
+    for topo in hsniclab.TOPOLOGIES:
+        lb = hsniclab.Lab.__new__(hsniclab.Lab)
         lb.workdir = tempfile.mkdtemp()
         lb.topology, lb.conf, lb.vms = topo, [], []
         lb.half = lb.tcp = lb.netns = None
@@ -159,7 +159,7 @@ def topo_addresses():
 def pair_tcp_halves():
     nds = []
     for half in ("vm0", "vm1"):
-        lb = lab.Lab.__new__(lab.Lab)
+        lb = hsniclab.Lab.__new__(hsniclab.Lab)
         lb.workdir = tempfile.mkdtemp()
         lb.topology, lb.conf, lb.vms = "pair-tcp", [], []
         lb.half, lb.tcp = half, "198.51.100.7:4711"
@@ -170,8 +170,8 @@ def pair_tcp_halves():
     for nd in nds:
         assert "addr.host=198.51.100.7,addr.port=4711" in nd, nd
     try:
-        lab.Lab("pair", half="vm0", tcp="127.0.0.1:1", quiet=True)
-    except lab.LabError as e:
+        hsniclab.Lab("pair", half="vm0", tcp="127.0.0.1:1", quiet=True)
+    except hsniclab.LabError as e:
         assert "pair-tcp" in str(e)
     else:
         raise AssertionError("--half accepted on pair")
@@ -194,7 +194,7 @@ def cli_bad_args():
 
 @test(unit, "console-alarms-are-caught")
 def console_alarms():
-    vm = lab.VM.__new__(lab.VM)
+    vm = hsniclab.VM.__new__(hsniclab.VM)
     vm.name = "fake"
     with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
         f.write("[ 1.0] hsnic 0000:01:00.0 eth0: Link is Up\n"
@@ -404,13 +404,13 @@ def env_boot_retry():
         def start(self):
             starts.append(self)
             if len(starts) in (1, 3, 4):
-                raise lab.LabError("vm1: agent not ready after 240 s\n"
+                raise hsniclab.LabError("vm1: agent not ready after 240 s\n"
                                    "--- vm1 console ---")
 
         def stop(self):
             stops.append(self)
-    real = lab.Lab
-    lab.Lab = FakeLab
+    real = hsniclab.Lab
+    hsniclab.Lab = FakeLab
     try:
         env = lab_tests.Env("pair", "hsnic")
         assert len(starts) == 2 and stops == [starts[0]], (starts, stops)
@@ -419,8 +419,8 @@ def env_boot_retry():
         try:
             lab_tests.Env("pair", "hsnic")
             raise AssertionError("two hangs in a row did not fail")
-        except lab.LabError:
+        except hsniclab.LabError:
             pass
         assert len(starts) == 4
     finally:
-        lab.Lab = real
+        hsniclab.Lab = real

@@ -3,11 +3,13 @@ record|replay`, docs/debugging.md)."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
 
-from .common import LabError, read_all
+from .common import LabError, log, read_all
+from .interactive import print_gdb_attach
 
 # Record/replay (Lab(rr=...), `lab.py record|replay`): the instruction
 # counter's fixed shift, 2^5 ns of virtual time per guest instruction.
@@ -98,3 +100,51 @@ class RecordReplay:
                     vm.name, vm.proc.returncode, read_all(vm.qemu_logs)))
             out[vm.name] = vm.console_text()
         return out
+
+
+def recorded_lab(rr_dir):
+    """(topology, nic, mem) of the recording in rr_dir."""
+    try:
+        with open(os.path.join(rr_dir, RR_MANIFEST)) as f:
+            rec = json.load(f)
+        return rec["topology"], rec["nic"], rec["mem"]
+    except (OSError, ValueError, KeyError) as e:
+        raise LabError("%s is not a recording: %s" % (rr_dir, e))
+
+
+def run_scenario(lab, mode, timeout, t0):
+    """`lab.py record|replay` in a started Lab(rr=mode): echo the
+    consoles until the scenario ends, keep them in the recording's
+    directory, compare a replay's with the recording's; return the
+    scenario's exit code (t0: time.monotonic() at the start)."""
+    rr_dir = lab.rr_dir
+    if lab.gdb:
+        print_gdb_attach(lab)
+        log("the replay starts when gdb says `continue`; reverse-stepi "
+            "and reverse-continue go back in it")
+    consoles = lab.wait_scenario(timeout, echo=lambda n, ln: print(
+        "%s| %s" % (n, ln), flush=True))
+    rc = 0
+    for name, text in consoles.items():
+        with open(os.path.join(rr_dir, "%s.%s.console" % (name, mode)),
+                  "w") as f:
+            f.write(text)
+        m = re.search(r"^hsnic-scenario: exit (\d+)", text, re.M)
+        rc = rc or (int(m.group(1)) if m else 125)
+    log("%s: %s in %.0f s, exit code %d" % (
+        mode, ", ".join("%s %d bytes" % (vm.name, os.path.getsize(
+            vm.rr_file)) for vm in lab.vms), time.monotonic() - t0, rc))
+    if mode == "replay" and lab.gdb:
+        log("not compared with the recording's console: going back in "
+            "time writes the console output again")
+    elif mode == "replay":
+        for name, text in consoles.items():
+            rec = os.path.join(rr_dir, "%s.record.console" % name)
+            if os.path.exists(rec) and read_all([rec]) != text:
+                log("%s: the replay's console differs from the "
+                    "recording's (%s)" % (name, rec))
+                rc = rc or 1
+            elif os.path.exists(rec):
+                log("%s: console identical to the recording's" % name)
+    return rc
+
