@@ -30,8 +30,9 @@ import threading
 import time
 
 import hsniclab
-from harness import Skip, group, test
-from lab_tests import check_ping, check_transfer, ip, setup, teardown
+from lib.checks import check_ping, check_transfer, ip
+from lib.env import setup, teardown
+from lib.harness import Skip, group, test
 
 GDB = "/usr/bin/gdb"
 # Seconds for gdb to load the symbols and attach, then for both

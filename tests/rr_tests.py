@@ -28,7 +28,7 @@ import threading
 import time
 
 import hsniclab
-from harness import Skip, group, test
+from lib.harness import Skip, group, test
 
 GDB = "/usr/bin/gdb"
 RR_TIMEOUT = int(os.environ.get("HSNIC_RR_TIMEOUT", "600"))

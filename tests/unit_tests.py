@@ -8,7 +8,7 @@ import tempfile
 import threading
 
 import hsniclab
-from harness import group, test
+from lib.harness import group, test
 
 TOP = hsniclab.TOP
 unit = group("unit", tier="unit")
@@ -216,7 +216,7 @@ def console_alarms():
 # The time budget of tests/run.py (harness.Budget, harness.Times): a run
 # of fake groups whose expected durations are known.
 def _fake_groups(log):
-    import harness
+    from lib import harness
 
     def mk(name, tier, secs, rank=100):
         g = harness.Group(name, setup=lambda: log.append("setup " + name),
@@ -231,7 +231,7 @@ def _fake_groups(log):
 @test(unit, "budget-leaves-out-what-does-not-fit")
 def budget_left_out():
     import time
-    import harness
+    from lib import harness
     log = []
     mk = _fake_groups(log)
     groups = [mk("a", "lab", [1, 1]), mk("b", "slow", [500, 1]),
@@ -262,7 +262,7 @@ def budget_left_out():
 @test(unit, "budget-interrupts-at-the-hard-deadline")
 def budget_hard():
     import time
-    import harness
+    from lib import harness
     g = harness.Group("h", tier="lab")
     g.tests.append(("sleeper", lambda: time.sleep(30)))
     g.tests.append(("after", lambda: None))
@@ -284,7 +284,7 @@ def budget_hard():
 @test(unit, "budget-times-history-and-priority")
 def budget_times():
     import json
-    import harness
+    from lib import harness
     with tempfile.TemporaryDirectory() as d:
         ref = os.path.join(d, "ref.json")
         with open(ref, "w") as f:
@@ -312,7 +312,7 @@ def budget_times():
 
 @test(unit, "selftest-judge-xfail-is-not-a-pass")
 def selftest_judge():
-    from devmem_tests import KtapResult, judge
+    from lib.ktap import KtapResult, judge
     out = ("TAP version 13\n1..3\nok 1 t.test_a\n"
            "ok 2 t.test_b # XFAIL feature missing\n"
            "ok 3 t.test_c # SKIP no offload\n"
@@ -354,7 +354,7 @@ def bench_incomplete():
 
 @test(unit, "qtest-glib-skip-is-not-a-pass")
 def qtest_tap():
-    from qtest_tests import tap_verdict
+    from lib.tap import tap_verdict
     assert tap_verdict("TAP version 14\nok 1 /x86_64/a/hsnic/b\n1..1\n") \
         == "pass"
     assert tap_verdict("ok 1 /x86_64/a/hsnic/b # SKIP no MSI-X\n1..1\n") \
@@ -369,7 +369,7 @@ def budget_between():
     # group's setup, as when a parked lab is being stopped): the run
     # still returns, with what it did not run left out.
     import time
-    import harness
+    from lib import harness
 
     def slow_hook(g):
         if g.name == "a":
@@ -394,7 +394,7 @@ def budget_between():
 
 @test(unit, "lab-env-boots-again-after-one-hang")
 def env_boot_retry():
-    import lab_tests
+    from lib import env as lab_env
     starts, stops = [], []
 
     class FakeLab:
@@ -412,12 +412,12 @@ def env_boot_retry():
     real = hsniclab.Lab
     hsniclab.Lab = FakeLab
     try:
-        env = lab_tests.Env("pair", "hsnic")
+        env = lab_env.Env("pair", "hsnic")
         assert len(starts) == 2 and stops == [starts[0]], (starts, stops)
         assert env.labs == [starts[1]] and env.vms == ["vm0", "vm1"]
         # a second hang in a row fails the setup
         try:
-            lab_tests.Env("pair", "hsnic")
+            lab_env.Env("pair", "hsnic")
             raise AssertionError("two hangs in a row did not fail")
         except hsniclab.LabError:
             pass
