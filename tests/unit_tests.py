@@ -81,8 +81,7 @@ def agent_protocol():
     # two lines of output (one of them binary-unsafe) and exit code 3.
     host, guest = socket.socketpair()
     a = hsniclab.Agent("unused", "fake")
-    a.sock = host
-    threading.Thread(target=a._reader, daemon=True).start()
+    a.attach(host)
 
     def fake_guest():
         f = guest.makefile("rw")
@@ -113,8 +112,7 @@ def agent_protocol():
 def agent_dead():
     host, guest = socket.socketpair()
     a = hsniclab.Agent("unused", "fake")
-    a.sock = host
-    threading.Thread(target=a._reader, daemon=True).start()
+    a.attach(host)
     guest.close()
     try:
         a.wait_ready(5, lambda: True)
@@ -133,7 +131,7 @@ def topo_addresses():
         lb.half = lb.tcp = lb.netns = None
         lb.taps, lb.keep, lb.quiet = [], False, True
         try:
-            lb._build_topology()
+            lb.build_topology()
         finally:
             ns = lb.netns
             lb.stop()       # pair-tap made a network namespace
@@ -163,7 +161,7 @@ def pair_tcp_halves():
         lb.workdir = tempfile.mkdtemp()
         lb.topology, lb.conf, lb.vms = "pair-tcp", [], []
         lb.half, lb.tcp = half, "198.51.100.7:4711"
-        lb._build_topology()
+        lb.build_topology()
         assert [vm.name for vm in lb.vms] == [half], lb.vms
         nds += lb.vms[0].netdev_args
     assert "server=on" in nds[0] and "server=off" in nds[1], nds

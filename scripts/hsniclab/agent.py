@@ -26,7 +26,12 @@ class Agent:
         self.ids = itertools.count(1)
 
     def connect(self, timeout):
-        self.sock = connect_unix(self.path, timeout)
+        self.attach(connect_unix(self.path, timeout))
+
+    def attach(self, sock):
+        """Talk to the guest over the connected socket `sock` (the
+        agent's, from connect(); a socket pair in the unit tests)."""
+        self.sock = sock
         threading.Thread(target=self._reader, daemon=True).start()
 
     def _reader(self):

@@ -166,7 +166,7 @@ class Lab(Topology, RecordReplay):
         # Resolve (and if needed build) everything before the clock starts.
         for attr in ("qemu", "bzimage", "rootfs"):
             getattr(self.art, attr)
-        self._build_topology()
+        self.build_topology()
         if self.rr == "replay":
             self._rr_check()
             self.payload = os.path.join(self.rr_dir, "payload.ext4")

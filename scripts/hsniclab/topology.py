@@ -36,7 +36,8 @@ class Topology:
     """Lab's topology part (a mixin of hsniclab.lab.Lab): makes the VMs,
     their netdevs and lab.conf's lines (self.vms, self.conf)."""
 
-    def _build_topology(self):
+    def build_topology(self):
+        """Make self.vms and self.conf (Lab.start() calls this)."""
         w = self.workdir
         if self.topology == "loop":
             vm = VM(self, 0, "vm0")
