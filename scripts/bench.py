@@ -660,6 +660,7 @@ def main(argv=None):
     return report(args, lanes, backends, only, meta, results, rx, failures,
                   outdir, t0)
 
+
 if __name__ == "__main__":
     try:
         sys.exit(main())

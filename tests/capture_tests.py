@@ -24,6 +24,7 @@ from lib.pcap import ipv4, read_pcap, tcp_stream
 MIB = int(os.environ.get("HSNIC_CAPTURE_MIB", "2"))
 PORT = 5001
 
+
 class CaptureEnv(Env):
     """A pair lab capturing into a directory of its own."""
 

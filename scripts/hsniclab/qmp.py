@@ -46,8 +46,6 @@ class QMP:
             pass
 
 
-
-
 def connect_unix(path, timeout):
     deadline = time.monotonic() + timeout
     while True:
