@@ -39,7 +39,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lab  # noqa: E402
+import hsniclab  # noqa: E402
 from bench import SERVER, CLIENT, Lane, timed_send, \
     wait_listening  # noqa: E402
 
@@ -113,16 +113,17 @@ class Kernel(Lane):
 
 
 def artifacts(stock):
-    art = lab.Artifacts()
+    art = hsniclab.Artifacts()
     if stock:
         # the stock kernel and a module built for it; the selftests
         # (ncdevmem) stay the patched tree's: without -a they bind as
         # ncdevmem always did
-        patched = lab.Artifacts()
+        patched = hsniclab.Artifacts()
         os.environ["HSNIC_KERNEL_STOCK"] = "1"
         try:
-            art._memo["kernel"] = lab._script_output(
-                [os.path.join(lab.TOP, "scripts/build-kernel.sh")], "kernel")
+            art._memo["kernel"] = hsniclab.script_output(
+                [os.path.join(hsniclab.TOP, "scripts/build-kernel.sh")],
+                "kernel")
         finally:
             del os.environ["HSNIC_KERNEL_STOCK"]
         art._memo["selftests"] = patched.selftests
@@ -227,10 +228,10 @@ def main():
     if args.rounds < 2 or args.mib < 1:
         p.error("--rounds must be at least 2 and --mib at least 1")
     date = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    outdir = args.out or os.path.join(lab.TOP, "build", "bench-tokens",
+    outdir = args.out or os.path.join(hsniclab.TOP, "build", "bench-tokens",
                                       date)
     os.makedirs(outdir, exist_ok=True)
-    accel, why = lab.detect_accel()
+    accel, why = hsniclab.detect_accel()
     log("building or finding the stock and the patched kernel")
     arts = {"stock": artifacts(True), "patched": artifacts(False)}
     qemu = arts["patched"].qemu
@@ -250,7 +251,7 @@ def main():
             k.start()
             k.pause()
         if not kernels["patched"].has_attr:
-            raise lab.LabError("the patched kernel's netlink spec has no "
+            raise hsniclab.LabError("the patched kernel's netlink spec has no "
                                "autorelease attribute: is kernel-patches/"
                                "series applied?")
         plan = [("stock", "stock", ""), ("on", "patched", "-a 1"),
@@ -301,6 +302,6 @@ def main():
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except lab.LabError as e:
+    except hsniclab.LabError as e:
         print("bench-tokens: %s" % e, file=sys.stderr)
         sys.exit(2)

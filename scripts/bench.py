@@ -41,7 +41,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lab  # noqa: E402
+import hsniclab  # noqa: E402
 
 LANES = ("hsnic", "virtio-net-pci", "igb", "e1000e")
 PEERS = ("virtio-net-pci", "igb", "e1000e")
@@ -226,7 +226,7 @@ class Lane:
     def __init__(self, nic, backend, mem, art=None):
         self.nic = nic
         topo = {"stream": "pair", "tap": "pair-tap"}[backend]
-        self.lab = lab.Lab(topo, nic, quiet=True, mem=mem, art=art)
+        self.lab = hsniclab.Lab(topo, nic, quiet=True, mem=mem, art=art)
         self.vms = []
         self.dev0 = None
         self.running = False
@@ -457,7 +457,7 @@ def verdicts(table, rx_cpu, ran, lanes=LANES):
 
 
 def versions():
-    art = lab.Artifacts()
+    art = hsniclab.Artifacts()
     try:
         with open(os.path.join(os.path.dirname(art.qemu), "VERSION")) as f:
             qv = f.read().strip()
@@ -467,7 +467,10 @@ def versions():
     return art.qemu, qv, kv
 
 
-def main():
+def parse_args(argv=None):
+    """The command line: (parser, args, lanes, backends); the parser's
+    error (exit code 2) for an unknown lane or backend or a round count
+    or length below 1. With --replot, lanes and backends are None."""
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -485,13 +488,9 @@ def main():
                    help="only these measures (names as above)")
     p.add_argument("--replot", metavar="DIR",
                    help="only redraw DIR/results.png from DIR/results.json")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.replot:
-        with open(os.path.join(args.replot, "results.json")) as f:
-            doc = json.load(f)
-        chart(os.path.join(args.replot, "results.png"), doc["meta"],
-              doc["summary"], doc["rx_cpu"])
-        return 0
+        return p, args, None, None
     lanes = [x for x in args.lanes.split(",") if x]
     backends = [x for x in args.backends.split(",") if x]
     for x in lanes:
@@ -502,11 +501,25 @@ def main():
             p.error("unknown backend %s (stream or tap)" % x)
     if args.rounds < 1 or args.seconds < 1:
         p.error("--rounds and --seconds must be at least 1")
+    return p, args, lanes, backends
 
+
+def replot(d):
+    """--replot DIR: redraw DIR/results.png from DIR/results.json."""
+    with open(os.path.join(d, "results.json")) as f:
+        doc = json.load(f)
+    chart(os.path.join(d, "results.png"), doc["meta"],
+          doc["summary"], doc["rx_cpu"])
+    return 0
+
+
+def run_meta(args, lanes, backends):
+    """The run's output directory (made) and its description (meta),
+    logged."""
     date = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    outdir = args.out or os.path.join(lab.TOP, "build", "bench", date)
+    outdir = args.out or os.path.join(hsniclab.TOP, "build", "bench", date)
     os.makedirs(outdir, exist_ok=True)
-    accel, why = lab.detect_accel()
+    accel, why = hsniclab.detect_accel()
     qemu, qver, kver = versions()
     meta = {"date": date, "accel": accel, "accel_why": why,
             "host": "%d CPUs" % os.cpu_count(), "qemu": qver,
@@ -515,15 +528,26 @@ def main():
             "devmem_mib": DEVMEM_MIB}
     log("%s (%s); QEMU %s, kernel %s; results in %s"
         % (accel.upper(), why, qver, kver, outdir))
-    results = {b: {} for b in backends}
-    rx = {"devmem": [], "copy": []}
-    t0 = time.monotonic()
-    only = [x for x in (args.only or "").split(",") if x]
+    return outdir, meta
+
+
+def parse_only(p, only_arg):
+    """--only's measures; the parser's error for an unknown one."""
+    only = [x for x in (only_arg or "").split(",") if x]
     known = {m.name for b in ("stream", "tap") for m in measures(b, False)}
     for x in only:
         if x not in known:
             p.error("unknown measure %s (one of %s)"
                     % (x, ", ".join(sorted(known))))
+    return only
+
+
+def run_rounds(args, lanes, backends, only, meta, t0):
+    """Boot every lane of each backend, then run the rounds; return
+    (samples by backend/measure/lane, devmem/copy RX samples, failed
+    measures). Adds the drivers and the kernel to meta."""
+    results = {b: {} for b in backends}
+    rx = {"devmem": [], "copy": []}
     total = sum(len([m for m in measures(b, args.quick, only) for ln in lanes
                      if ln in m.lanes]) for b in backends) * args.rounds
     done = 0
@@ -576,7 +600,13 @@ def main():
         finally:
             for env in envs.values():
                 env.close()
+    return results, rx, failures
 
+
+def report(args, lanes, backends, only, meta, results, rx, failures,
+           outdir, t0):
+    """Summaries, verdicts, results.json/.md/.png and the printed report;
+    return the exit code: 1 if a measure or a rule failed."""
     table = build_table(results)
     rx_cpu = {}
     for mode, samples in rx.items():
@@ -612,15 +642,28 @@ def main():
     for v in vlines:
         print(v)
     print("%s, %.1f min; results in %s%s" % (
-        accel.upper(), meta["minutes"], outdir,
+        meta["accel"].upper(), meta["minutes"], outdir,
         " (results.json, results.md, results.png)" if png else ""))
     # a failed measure fails the run, even where a rule still had samples
     return 1 if failures or any(not ok for _, ok, _ in verd) else 0
 
 
+def main(argv=None):
+    p, args, lanes, backends = parse_args(argv)
+    if args.replot:
+        return replot(args.replot)
+    outdir, meta = run_meta(args, lanes, backends)
+    t0 = time.monotonic()
+    only = parse_only(p, args.only)
+    results, rx, failures = run_rounds(args, lanes, backends, only, meta,
+                                       t0)
+    return report(args, lanes, backends, only, meta, results, rx, failures,
+                  outdir, t0)
+
+
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (lab.LabError, subprocess.CalledProcessError) as e:
+    except (hsniclab.LabError, subprocess.CalledProcessError) as e:
         print("bench: %s" % e, file=sys.stderr)
         sys.exit(2)

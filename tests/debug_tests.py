@@ -29,9 +29,10 @@ import subprocess
 import threading
 import time
 
-import lab
-from harness import Skip, group, test
-from lab_tests import check_ping, check_transfer, ip, setup, teardown
+import hsniclab
+from lib.checks import check_ping, check_transfer, ip
+from lib.env import setup, teardown
+from lib.harness import Skip, group, test
 
 GDB = "/usr/bin/gdb"
 # Seconds for gdb to load the symbols and attach, then for both
@@ -164,7 +165,7 @@ def _ensure_running(vm):
         if status != "running":
             vm.qmp.cmd("cont")
         return status
-    except (OSError, lab.LabError) as e:
+    except (OSError, hsniclab.LabError) as e:
         return "unknown (QMP: %s)" % e
 
 

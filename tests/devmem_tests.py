@@ -18,9 +18,11 @@ import os
 import re
 import time
 
-import lab
-from harness import Skip, group, test
-from lab_tests import shared_group, teardown
+import hsniclab
+from lib.checks import ethtool_stats
+from lib.env import Env, shared_group, teardown
+from lib.harness import Skip, group, test
+from lib.ktap import KtapResult, judge
 
 # (directory under /lab/selftests, test) and the cases allowed to skip,
 # with the reason: nothing a virtual NIC could provide.
@@ -50,52 +52,6 @@ SOAK_DEVMEM_MIB = int(os.environ.get("HSNIC_SOAK_DEVMEM_MIB", "1024"))
 SOAK_RESTARTS = int(os.environ.get("HSNIC_SOAK_RESTARTS", "1000"))
 RESTART_GAP = os.environ.get("HSNIC_RESTART_GAP", "0.02")
 MEM = 2048
-
-
-class KtapResult:
-    """The verdicts of one kselftest run (KTAP output)."""
-
-    def __init__(self, out):
-        self.cases = {}         # name -> "pass" | "fail" | "skip"
-        self.reasons = {}
-        self.totals = None
-        for line in out.splitlines():
-            line = line.strip()
-            m = re.match(r"(not ok|ok) \d+ (\S+)(?:\s+#\s*(\w+)\s*(.*))?$",
-                         line)
-            if m:
-                verdict = "pass" if m.group(1) == "ok" else "fail"
-                if m.group(3) and m.group(3).upper() == "SKIP":
-                    verdict = "skip"
-                elif m.group(3) and m.group(3).upper() == "XFAIL":
-                    verdict = "xfail"
-                self.cases[m.group(2)] = verdict
-                self.reasons[m.group(2)] = m.group(4) or ""
-            elif line.startswith("# Totals:"):
-                self.totals = line[2:]
-
-    def named(self, verdict):
-        return sorted(n for n, v in self.cases.items() if v == verdict)
-
-
-def judge(res, allowed, rc):
-    """What is wrong with a selftest run (a KtapResult and its exit code):
-    a failure, or a case skipped or expected to fail (XFAIL: the test
-    itself decided the feature may be missing) that `allowed` does not
-    name with its reason."""
-    problems = []
-    if not res.cases:
-        problems.append("no test case results")
-    if res.named("fail"):
-        problems.append("failed: %s" % ", ".join(res.named("fail")))
-    for verdict, what in (("skip", "skipped"), ("xfail", "xfailed")):
-        bad = [n for n in res.named(verdict) if n not in allowed]
-        if bad:
-            problems.append("%s: %s" % (what, ", ".join(
-                "%s (%s)" % (n, res.reasons[n]) for n in bad)))
-    if rc and not res.named("fail"):
-        problems.append("exit code %d" % rc)
-    return problems
 
 
 def _vm_with_selftests(env):
@@ -131,7 +87,6 @@ def run_selftest(env, subdir, name, allowed_skips, pre="", envs=""):
 
 
 def _selftests_setup():
-    from lab_tests import Env
     return Env("loop", "hsnic", mem=MEM)
 
 
@@ -284,7 +239,7 @@ def devmem_misuse(env):
     result; the console must stay free of WARNs (teardown)."""
     vm = _vm_with_selftests(env)
     vm.run("lab-netsetup --wait 20", timeout=60, check=True)
-    with open(os.path.join(lab.TOP, "tests", "devmem", "misuse.py")) as f:
+    with open(os.path.join(hsniclab.TOP, "tests", "devmem", "misuse.py")) as f:
         src = f.read()
     vm.run("cat > /tmp/misuse.py <<'HSNIC_EOF'\n%sHSNIC_EOF" % src,
            check=True)
@@ -377,7 +332,6 @@ def restart_under_traffic(env, restarts):
             check=True)
     cli.run("head -c 64M /dev/urandom > /tmp/blob", check=True)
     want = cli.run("sha256sum /tmp/blob", check=True)[1].split()[0]
-    from lab_tests import ethtool_stats
     before = ethtool_stats(srv, "", dev)
     t_iperf = time.monotonic()
     icid = cli.start_bg("iperf3 -c 192.0.2.1 -p 5201 -t 3600 -i 1 -f m",

@@ -10,224 +10,12 @@ import os
 import re
 import time
 
-import harness
-import lab
-from harness import group, test
-
-BLOB_MIB = int(os.environ.get("HSNIC_TEST_MIB", "256"))
-
-
-class Env:
-    """A booted lab plus the two traffic endpoints of its topology."""
-
-    # A guest kernel that hangs early in boot under TCG (seen once in ~40
-    # boots: stuck after "ACPI: PCI: Interrupt link LNKA configured", before
-    # any hsnic code runs) is booted once more; the hang is printed with
-    # its console, so it stays visible in the log. A second hang fails.
-    BOOT_ATTEMPTS = 2
-
-    def __init__(self, topology, nic, halves=False, mem=1024, **kw):
-        for attempt in range(1, self.BOOT_ATTEMPTS + 1):
-            try:
-                self._boot(topology, nic, halves, mem, kw)
-                break
-            except lab.LabError as e:
-                if "agent not ready" not in str(e) or \
-                        attempt == self.BOOT_ATTEMPTS:
-                    raise
-                print("    boot %d of %s/%s hung, booting again:\n      %s"
-                      % (attempt, topology, nic,
-                         "\n      ".join(str(e).splitlines()[-8:])))
-        self.vms = vms = [vm for lb in self.labs for vm in lb.vms]
-        if topology == "loop":
-            self.ends = [(vms[0], "", 1), (vms[0], "ip netns exec remote ", 2)]
-        else:
-            self.ends = [(vms[0], "", 1), (vms[1], "", 2)]
-        self.nic = nic
-        self.topology = topology
-
-    def _boot(self, topology, nic, halves, mem, kw):
-        if halves:
-            # Two independent labs, as on two hosts, linked over TCP.
-            tcp = "127.0.0.1:%d" % lab._free_tcp_port()
-            self.labs = [lab.Lab(topology, nic, quiet=True, half=h, tcp=tcp,
-                                 mem=mem) for h in ("vm0", "vm1")]
-        else:
-            self.labs = [lab.Lab(topology, nic, quiet=True, mem=mem, **kw)]
-        for i, lb in enumerate(self.labs):
-            try:
-                lb.start()
-            except BaseException:
-                for started in self.labs[:i + 1]:
-                    started.stop()
-                raise
-
-    def dev(self, end):
-        vm, pfx, _ = self.ends[end]
-        rc, out = vm.run("%sip -o link show | awk -F': ' '/link\\/ether %s/ "
-                         "{print $2}'" % (pfx, vm.mac(end if len(
-                             self.vms) == 1 else 0)), check=True)
-        return out.strip().split("@")[0]
-
-
-# A booted lab that a group left healthy, kept for the next group with the
-# same share key (harness.Group.share): (key, Env) or None.
-_parked = None
-
-
-def share_key(topology, nic, halves=False, **kw):
-    return "%s-%s%s%s" % (topology, nic, "-halves" if halves else "",
-                          "".join("-%s=%s" % kv for kv in sorted(kw.items())))
-
-
-def _stop_parked(g=None):
-    """Stop the parked lab unless group `g` is going to take it over."""
-    global _parked
-    if _parked and (g is None or g.share != _parked[0]):
-        for lb in _parked[1].labs:
-            lb.stop()
-        _parked = None
-
-
-harness.BEFORE_SETUP.append(_stop_parked)
-harness.CLEANUPS.append(_stop_parked)
-
-
-def setup(topology, nic, halves=False, share=False, **kw):
-    """A group's setup: boots the topology, or (share) takes over the lab
-    the previous group of the same share key left (see shared_group)."""
-    key = share_key(topology, nic, halves, **kw) if share else None
-
-    def _setup():
-        global _parked
-        if key and _parked and _parked[0] == key:
-            env = _parked[1]
-            _parked = None
-            # Start from the topology's network configuration, whatever
-            # the last group left behind.
-            for vm in env.vms:
-                vm.run("lab-netsetup --wait 20", timeout=60, check=True)
-            return env
-        env = Env(topology, nic, halves, **kw)
-        env.share = key
-        return env
-    return _setup
-
-
-def shared_group(name, topology, nic, tier="lab", **kw):
-    """A group whose lab is handed over to (and possibly taken over from)
-    the other groups of its tier with the same topology and options:
-    they run one after the other (harness.by_priority) on one boot."""
-    return group(name, setup(topology, nic, share=True, **kw), teardown,
-                 tier=tier, share=share_key(topology, nic, **kw))
-
-
-def teardown(env):
-    global _parked
-    if env is None:
-        return None
-    problems = _check_vms(env)
-    if getattr(env, "share", None) and not problems and not any(
-            vm.qemu_alarms() for vm in env.vms):
-        # Healthy: keep it for the next group of the same key. Its
-        # console has no alarm, so any the next group finds are new.
-        _parked = (env.share, env)
-        return ""
-    return _stop_env(env, problems)
-
-
-def _check_vms(env):
-    problems = []
-    for vm in env.vms:
-        if not vm.alive():
-            problems.append("%s: QEMU exited (code %s)\n%s" % (
-                vm.name, vm.proc.returncode, vm.console_tail()))
-        elif vm.console_alarms():
-            problems.append("%s: console reported:\n  %s\n%s" % (
-                vm.name, "\n  ".join(vm.console_alarms()),
-                vm.alarm_report()))
-        elif lab.sanitize_mode():
-            leaks = vm.kmemleak()
-            if leaks:
-                problems.append("%s: kmemleak:\n%s" % (vm.name, leaks[-3000:]))
-    return problems
-
-
-def _stop_env(env, problems):
-    for lb in env.labs:
-        lb.stop()
-    for vm in env.vms:
-        if vm.qemu_alarms():
-            problems.append("%s: QEMU sanitizer report:\n  %s" % (
-                vm.name, "\n  ".join(vm.qemu_alarms()[:20])))
-    return "\n".join(problems)
-
-
-def ip(n):
-    return "192.0.2.%d" % n
-
-
-def ip6(n):
-    return "2001:db8:1::%d" % n
-
-
-def check_ping(env):
-    for a, b in ((0, 1), (1, 0)):
-        vm, pfx, _ = env.ends[a]
-        peer = env.ends[b][2]
-        vm.run("%sping -c 3 -i 0.2 -W 2 %s" % (pfx, ip(peer)), timeout=60,
-               check=True)
-        vm.run("%sping -6 -c 3 -i 0.2 -W 2 %s" % (pfx, ip6(peer)),
-               timeout=60, check=True)
-
-
-def start_receiver(vm, pfx, n, timeout=600):
-    """A background `socat | sha256sum` on 192.0.2.n:5001, listening when
-    this returns; wait_bg() on the id gives the checksum."""
-    cid = vm.start_bg("%ssocat -u TCP-LISTEN:5001,bind=%s,reuseaddr - "
-                      "| sha256sum" % (pfx, ip(n)), timeout=timeout)
-    wait_listening(vm, pfx)
-    return cid
-
-
-def wait_listening(vm, pfx, port=5001):
-    """Return once something listens on TCP `port` in the guest."""
-    vm.run("for i in $(seq 100); do %sss -ltn | grep -q ':%d ' && exit 0;"
-           " sleep 0.2; done; exit 1" % (pfx, port), timeout=60, check=True)
-
-
-def check_transfer(env, mib=BLOB_MIB):
-    """Send MiB of random data end 0 -> end 1; sha256 must match."""
-    (svm, spfx, _), (rvm, rpfx, rn) = env.ends
-    _, out = svm.run("head -c %dM /dev/urandom > /tmp/blob && "
-                     "sha256sum /tmp/blob" % mib, timeout=300, check=True)
-    want = out.split()[0]
-    rcid = start_receiver(rvm, rpfx, rn)
-    t0 = time.monotonic()
-    try:
-        svm.run("%ssocat -u FILE:/tmp/blob TCP:%s:5001" % (spfx, ip(rn)),
-                timeout=600, check=True)
-    finally:
-        svm.run("rm -f /tmp/blob")
-    secs = time.monotonic() - t0
-    rc, got = rvm.wait_bg(rcid, timeout=600)
-    assert rc == 0, "receiver failed: %s" % got
-    assert got.split()[0] == want, "checksum mismatch: sent %s got %s" % (
-        want, got)
-    print("    %d MiB in %.1f s (%.0f Mbit/s), sha256 %s..." % (
-        mib, secs, mib * 8.39 / secs, want[:16]))
-
-
-def carrier(vm, pfx, dev):
-    return vm.run("%scat /sys/class/net/%s/carrier" % (pfx, dev))[1].strip()
-
-
-def wait_carrier(vm, pfx, dev, want, secs=20):
-    rc, out = vm.run("for i in $(seq %d); do [ \"$(%scat "
-                     "/sys/class/net/%s/carrier)\" = %s ] && exit 0; "
-                     "sleep 0.1; done; exit 1" % (secs * 10, pfx, dev, want),
-                     timeout=secs + 10)
-    return rc == 0
+import hsniclab
+from lib.checks import (BLOB_MIB, carrier, check_ping, check_transfer,
+                        ethtool_stats, ip, start_receiver, wait_carrier,
+                        wait_listening)
+from lib.env import Env, setup, shared_group, teardown
+from lib.harness import group, test
 
 
 def check_link(env):
@@ -350,16 +138,6 @@ test(_tcp, "tcp-16mib-sha256")(lambda env: check_transfer(env, 16))
 RSC_MIB = int(os.environ.get("HSNIC_RSC_MIB", "64"))
 
 
-def ethtool_stats(vm, pfx, dev):
-    _, out = vm.run("%sethtool -S %s" % (pfx, dev), check=True)
-    stats = {}
-    for line in out.splitlines():
-        k, _, v = line.strip().partition(": ")
-        if v.strip().isdigit():
-            stats[k] = int(v)
-    return stats
-
-
 def rsc_sum(stats, suffix):
     return sum(v for k, v in stats.items()
                if re.match(r"rx\d+_%s$" % suffix, k))
@@ -402,7 +180,7 @@ dev = group("qemu-device", tier="lab")
 @test(dev, "help-lists-documented-properties")
 def device_help():
     import subprocess
-    res = subprocess.run([lab.Artifacts().qemu, "-device", "hsnic,help"],
+    res = subprocess.run([hsniclab.Artifacts().qemu, "-device", "hsnic,help"],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     props = {}
@@ -414,7 +192,7 @@ def device_help():
         assert p in props, "%s not listed:\n%s" % (p, res.stdout)
     for p in ("queue-pairs", "max-ring", "ioeventfd"):
         assert props[p], "%s has no description:\n%s" % (p, res.stdout)
-    spec = open(os.path.join(lab.TOP, "docs/specs/hsnic.rst")).read()
+    spec = open(os.path.join(hsniclab.TOP, "docs/specs/hsnic.rst")).read()
     for p in ("queue-pairs", "max-ring", "ioeventfd"):
         assert p in spec, "%s not documented in docs/specs/hsnic.rst" % p
 
@@ -422,7 +200,8 @@ def device_help():
 @test(dev, "rejects-bad-queue-pairs")
 def device_bad_prop():
     import subprocess
-    res = subprocess.run([lab.Artifacts().qemu, "-M", "q35", "-accel", "tcg",
+    res = subprocess.run([hsniclab.Artifacts().qemu, "-M", "q35",
+                          "-accel", "tcg",
                           "-display", "none", "-nodefaults", "-L",
                           "/usr/share/seabios", "-L", "/usr/share/qemu",
                           "-device", "hsnic,queue-pairs=0"],
@@ -436,7 +215,8 @@ style = group("style", tier="lab")
 @test(style, "checkpatch-qemu-and-kernel")
 def checkpatch():
     import subprocess
-    res = subprocess.run([os.path.join(lab.TOP, "scripts/check-style.sh")],
+    res = subprocess.run([os.path.join(hsniclab.TOP,
+                                       "scripts/check-style.sh")],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
 

@@ -10,17 +10,18 @@ import re
 import subprocess
 import tempfile
 
-import lab
-from harness import Skip, group, test
+import hsniclab
+from lib.harness import Skip, group, test
+from lib.tap import tap_verdict
 
-SRC = os.path.join(lab.TOP, "tests", "qtest", "hsnic-test.c")
+SRC = os.path.join(hsniclab.TOP, "tests", "qtest", "hsnic-test.c")
 CASE_RE = re.compile(r'qos_add_test\("([^"]+)",\s*"hsnic"')
 FIRMWARE = ["-L", "/usr/share/seabios", "-L", "/usr/share/qemu"]
 
 
 class QTest:
     def __init__(self):
-        qemu = lab.Artifacts().qemu
+        qemu = hsniclab.Artifacts().qemu
         self.qos = os.path.join(os.path.dirname(qemu), "qos-test")
         assert os.access(self.qos, os.X_OK), "%s missing" % self.qos
         # libqtest takes the target from the binary's name, so the
@@ -58,16 +59,6 @@ class QTest:
 # hsnic qtest cases that may skip (GLib's g_test_skip), with the reason:
 # none. A case that skips without being listed here fails.
 ALLOWED_SKIPS = {}
-
-
-def tap_verdict(out):
-    """pass, skip or fail from a qos-test --tap run of one case: GLib
-    reports g_test_skip() as `ok N /path # SKIP reason`, which is not a
-    pass."""
-    oks = re.findall(r"^(not ok|ok) \d+[^#\n]*(#\s*SKIP)?", out, re.M)
-    if not oks or any(v == "not ok" for v, _ in oks):
-        return "fail"
-    return "skip" if any(skip for _, skip in oks) else "pass"
 
 
 def cases():

@@ -27,8 +27,8 @@ import tempfile
 import threading
 import time
 
-import lab
-from harness import Skip, group, test
+import hsniclab
+from lib.harness import Skip, group, test
 
 GDB = "/usr/bin/gdb"
 RR_TIMEOUT = int(os.environ.get("HSNIC_RR_TIMEOUT", "600"))
@@ -118,7 +118,7 @@ STEPS = 3
 
 def _setup():
     return {"dir": tempfile.mkdtemp(prefix="rr-", dir=os.path.join(
-        lab.CACHE, "runs"))}
+        hsniclab.CACHE, "runs"))}
 
 
 def _teardown(env):
@@ -130,7 +130,7 @@ g = group("hsnic-record-replay", _setup, _teardown)
 
 def _run(env, mode, gdb=False):
     t0 = time.monotonic()
-    with lab.Lab("loop", "hsnic", quiet=True, rr=mode, rr_dir=env["dir"],
+    with hsniclab.Lab("loop", "hsnic", quiet=True, rr=mode, rr_dir=env["dir"],
                  scenario=SCENARIO if mode == "record" else None,
                  gdb=gdb) as lb:
         out = None

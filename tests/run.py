@@ -34,7 +34,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "scripts")]
 
-import harness  # noqa: E402
+from lib import harness  # noqa: E402
 import unit_tests  # noqa: E402,F401
 import qtest_tests  # noqa: E402,F401
 import lab_tests  # noqa: E402,F401

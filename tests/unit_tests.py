@@ -7,10 +7,10 @@ import subprocess
 import tempfile
 import threading
 
-import lab
-from harness import group, test
+import hsniclab
+from lib.harness import group, test
 
-TOP = lab.TOP
+TOP = hsniclab.TOP
 unit = group("unit", tier="unit")
 
 
@@ -57,12 +57,11 @@ def _fake_sysfs(mods):
 def accel_pvm():
     os.environ.pop("HSNIC_ACCEL", None)
     dev = tempfile.NamedTemporaryFile()
-    assert lab.detect_accel(_fake_sysfs(["kvm", "kvm_pvm"]), dev.name)[0] \
-        == "tcg"
-    assert lab.detect_accel(_fake_sysfs(["kvm", "kvm_intel"]), dev.name)[0] \
-        == "kvm"
-    assert lab.detect_accel(_fake_sysfs(["kvm"]), dev.name)[0] == "tcg"
-    assert lab.detect_accel(_fake_sysfs(["kvm_amd"]), "/nonexistent")[0] \
+    detect = hsniclab.detect_accel
+    assert detect(_fake_sysfs(["kvm", "kvm_pvm"]), dev.name)[0] == "tcg"
+    assert detect(_fake_sysfs(["kvm", "kvm_intel"]), dev.name)[0] == "kvm"
+    assert hsniclab.detect_accel(_fake_sysfs(["kvm"]), dev.name)[0] == "tcg"
+    assert hsniclab.detect_accel(_fake_sysfs(["kvm_amd"]), "/nonexistent")[0] \
         == "tcg"
 
 
@@ -70,7 +69,8 @@ def accel_pvm():
 def accel_override():
     os.environ["HSNIC_ACCEL"] = "kvm"
     try:
-        assert lab.detect_accel(_fake_sysfs(["kvm_pvm"]), "/x")[0] == "kvm"
+        assert hsniclab.detect_accel(_fake_sysfs(["kvm_pvm"]), "/x")[0] \
+            == "kvm"
     finally:
         del os.environ["HSNIC_ACCEL"]
 
@@ -80,9 +80,8 @@ def agent_protocol():
     # A fake guest on the other end of a socket pair: answers RUN with
     # two lines of output (one of them binary-unsafe) and exit code 3.
     host, guest = socket.socketpair()
-    a = lab.Agent("unused", "fake")
-    a.sock = host
-    threading.Thread(target=a._reader, daemon=True).start()
+    a = hsniclab.Agent("unused", "fake")
+    a.attach(host)
 
     def fake_guest():
         f = guest.makefile("rw")
@@ -112,13 +111,12 @@ def agent_protocol():
 @test(unit, "agent-detects-dead-vm")
 def agent_dead():
     host, guest = socket.socketpair()
-    a = lab.Agent("unused", "fake")
-    a.sock = host
-    threading.Thread(target=a._reader, daemon=True).start()
+    a = hsniclab.Agent("unused", "fake")
+    a.attach(host)
     guest.close()
     try:
         a.wait_ready(5, lambda: True)
-    except lab.LabError as e:
+    except hsniclab.LabError as e:
         assert "died" in str(e)
     else:
         raise AssertionError("a closed agent socket was not noticed")
@@ -126,14 +124,14 @@ def agent_dead():
 
 @test(unit, "topology-addresses-are-documentation-ranges")
 def topo_addresses():
-    for topo in lab.TOPOLOGIES:
-        lb = lab.Lab.__new__(lab.Lab)
+    for topo in hsniclab.TOPOLOGIES:
+        lb = hsniclab.Lab.__new__(hsniclab.Lab)
         lb.workdir = tempfile.mkdtemp()
         lb.topology, lb.conf, lb.vms = topo, [], []
         lb.half = lb.tcp = lb.netns = None
         lb.taps, lb.keep, lb.quiet = [], False, True
         try:
-            lb._build_topology()
+            lb.build_topology()
         finally:
             ns = lb.netns
             lb.stop()       # pair-tap made a network namespace
@@ -159,19 +157,19 @@ def topo_addresses():
 def pair_tcp_halves():
     nds = []
     for half in ("vm0", "vm1"):
-        lb = lab.Lab.__new__(lab.Lab)
+        lb = hsniclab.Lab.__new__(hsniclab.Lab)
         lb.workdir = tempfile.mkdtemp()
         lb.topology, lb.conf, lb.vms = "pair-tcp", [], []
         lb.half, lb.tcp = half, "198.51.100.7:4711"
-        lb._build_topology()
+        lb.build_topology()
         assert [vm.name for vm in lb.vms] == [half], lb.vms
         nds += lb.vms[0].netdev_args
     assert "server=on" in nds[0] and "server=off" in nds[1], nds
     for nd in nds:
         assert "addr.host=198.51.100.7,addr.port=4711" in nd, nd
     try:
-        lab.Lab("pair", half="vm0", tcp="127.0.0.1:1", quiet=True)
-    except lab.LabError as e:
+        hsniclab.Lab("pair", half="vm0", tcp="127.0.0.1:1", quiet=True)
+    except hsniclab.LabError as e:
         assert "pair-tcp" in str(e)
     else:
         raise AssertionError("--half accepted on pair")
@@ -194,7 +192,7 @@ def cli_bad_args():
 
 @test(unit, "console-alarms-are-caught")
 def console_alarms():
-    vm = lab.VM.__new__(lab.VM)
+    vm = hsniclab.VM.__new__(hsniclab.VM)
     vm.name = "fake"
     with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
         f.write("[ 1.0] hsnic 0000:01:00.0 eth0: Link is Up\n"
@@ -216,7 +214,7 @@ def console_alarms():
 # The time budget of tests/run.py (harness.Budget, harness.Times): a run
 # of fake groups whose expected durations are known.
 def _fake_groups(log):
-    import harness
+    from lib import harness
 
     def mk(name, tier, secs, rank=100):
         g = harness.Group(name, setup=lambda: log.append("setup " + name),
@@ -231,7 +229,7 @@ def _fake_groups(log):
 @test(unit, "budget-leaves-out-what-does-not-fit")
 def budget_left_out():
     import time
-    import harness
+    from lib import harness
     log = []
     mk = _fake_groups(log)
     groups = [mk("a", "lab", [1, 1]), mk("b", "slow", [500, 1]),
@@ -262,7 +260,7 @@ def budget_left_out():
 @test(unit, "budget-interrupts-at-the-hard-deadline")
 def budget_hard():
     import time
-    import harness
+    from lib import harness
     g = harness.Group("h", tier="lab")
     g.tests.append(("sleeper", lambda: time.sleep(30)))
     g.tests.append(("after", lambda: None))
@@ -284,7 +282,7 @@ def budget_hard():
 @test(unit, "budget-times-history-and-priority")
 def budget_times():
     import json
-    import harness
+    from lib import harness
     with tempfile.TemporaryDirectory() as d:
         ref = os.path.join(d, "ref.json")
         with open(ref, "w") as f:
@@ -312,7 +310,7 @@ def budget_times():
 
 @test(unit, "selftest-judge-xfail-is-not-a-pass")
 def selftest_judge():
-    from devmem_tests import KtapResult, judge
+    from lib.ktap import KtapResult, judge
     out = ("TAP version 13\n1..3\nok 1 t.test_a\n"
            "ok 2 t.test_b # XFAIL feature missing\n"
            "ok 3 t.test_c # SKIP no offload\n"
@@ -354,7 +352,7 @@ def bench_incomplete():
 
 @test(unit, "qtest-glib-skip-is-not-a-pass")
 def qtest_tap():
-    from qtest_tests import tap_verdict
+    from lib.tap import tap_verdict
     assert tap_verdict("TAP version 14\nok 1 /x86_64/a/hsnic/b\n1..1\n") \
         == "pass"
     assert tap_verdict("ok 1 /x86_64/a/hsnic/b # SKIP no MSI-X\n1..1\n") \
@@ -369,7 +367,7 @@ def budget_between():
     # group's setup, as when a parked lab is being stopped): the run
     # still returns, with what it did not run left out.
     import time
-    import harness
+    from lib import harness
 
     def slow_hook(g):
         if g.name == "a":
@@ -394,7 +392,7 @@ def budget_between():
 
 @test(unit, "lab-env-boots-again-after-one-hang")
 def env_boot_retry():
-    import lab_tests
+    from lib import env as lab_env
     starts, stops = [], []
 
     class FakeLab:
@@ -404,23 +402,23 @@ def env_boot_retry():
         def start(self):
             starts.append(self)
             if len(starts) in (1, 3, 4):
-                raise lab.LabError("vm1: agent not ready after 240 s\n"
+                raise hsniclab.LabError("vm1: agent not ready after 240 s\n"
                                    "--- vm1 console ---")
 
         def stop(self):
             stops.append(self)
-    real = lab.Lab
-    lab.Lab = FakeLab
+    real = hsniclab.Lab
+    hsniclab.Lab = FakeLab
     try:
-        env = lab_tests.Env("pair", "hsnic")
+        env = lab_env.Env("pair", "hsnic")
         assert len(starts) == 2 and stops == [starts[0]], (starts, stops)
         assert env.labs == [starts[1]] and env.vms == ["vm0", "vm1"]
         # a second hang in a row fails the setup
         try:
-            lab_tests.Env("pair", "hsnic")
+            lab_env.Env("pair", "hsnic")
             raise AssertionError("two hangs in a row did not fail")
-        except lab.LabError:
+        except hsniclab.LabError:
             pass
         assert len(starts) == 4
     finally:
-        lab.Lab = real
+        hsniclab.Lab = real

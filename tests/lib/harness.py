@@ -43,7 +43,7 @@ class Group:
         self.tier = tier
         # Groups of one tier with the same `share` key run one after the
         # other, so that their setup can hand over one fixture (a booted
-        # lab) instead of making a new one (tests/lab_tests.py).
+        # lab) instead of making a new one (tests/lib/env.py).
         self.share = share
         # Within a tier, lower ranks run first (by_priority).
         self.rank = rank
@@ -99,8 +99,9 @@ class Result:
 # step: by tier for a test, and for a group's setup (a lab boot).
 DEFAULT_TEST_SECS = {"unit": 5, "lab": 60, "slow": 300, "soak": 900}
 DEFAULT_SETUP_SECS = 90
-REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                         "test-times.json")
+# tests/test-times.json (this file is tests/lib/harness.py)
+REFERENCE = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "test-times.json")
 
 
 class Times:
