@@ -53,8 +53,8 @@
 #include "qom/object.h"
 
 #include "hw/net/hsnic_abi.h"
-#include "net_tx_pkt.h"
-#include "net_rx_pkt.h"
+#include "hw/net/net_tx_pkt.h"
+#include "hw/net/net_rx_pkt.h"
 #include "trace.h"
 
 #define TYPE_HSNIC "hsnic"
