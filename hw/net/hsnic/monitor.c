@@ -70,13 +70,14 @@ static QDict *hsnic_queue_qdict(HsnicState *s, unsigned q, bool rx)
 {
     HsnicQueue *r = hsnic_queue(s, q, rx);
     QDict *d = qdict_new();
-    uint32_t qid = (s->err_code & HSNIC_ERR_QUEUE_MASK) >>
-                   HSNIC_ERR_QUEUE_SHIFT;
+    uint32_t qid = extract32(s->err_code, HSNIC_ERR_QUEUE_SHIFT,
+                             HSNIC_ERR_QUEUE_WIDTH);
     uint32_t code = 0;
     const char *db = "mmio";
 
     if ((r->status & HSNIC_Q_STATUS_ERROR) && qid == HSNIC_QID(q, rx)) {
-        code = (s->err_code & HSNIC_ERR_CODE_MASK) >> HSNIC_ERR_CODE_SHIFT;
+        code = extract32(s->err_code, HSNIC_ERR_CODE_SHIFT,
+                         HSNIC_ERR_CODE_WIDTH);
     }
     if (hsnic_db_rec_on(s)) {
         db = s->db_eventfds ? "record+eventfd" : "record";
@@ -148,18 +149,24 @@ static QDict *hsnic_rule_qdict(HsnicState *s, unsigned i)
     QDict *d = qdict_new();
 
     qdict_put_int(d, "rule", i);
-    qdict_put_int(d, "flow", (rule->ctrl & HSNIC_RULE_FLOW_MASK) >>
-                  HSNIC_RULE_FLOW_SHIFT);
-    qdict_put_int(d, "action", (rule->ctrl & HSNIC_RULE_ACTION_MASK) >>
-                  HSNIC_RULE_ACTION_SHIFT);
-    qdict_put_int(d, "queue", (rule->dest & HSNIC_RULE_QUEUE_MASK) >>
-                  HSNIC_RULE_QUEUE_SHIFT);
-    qdict_put_int(d, "context", (rule->dest & HSNIC_RULE_CTX_MASK) >>
-                  HSNIC_RULE_CTX_SHIFT);
-    qdict_put_int(d, "sport", (rule->ports & HSNIC_RULE_SPORT_MASK) >>
-                  HSNIC_RULE_SPORT_SHIFT);
-    qdict_put_int(d, "dport", (rule->ports & HSNIC_RULE_DPORT_MASK) >>
-                  HSNIC_RULE_DPORT_SHIFT);
+    qdict_put_int(d, "flow",
+                  extract32(rule->ctrl, HSNIC_RULE_FLOW_SHIFT,
+                            HSNIC_RULE_FLOW_WIDTH));
+    qdict_put_int(d, "action",
+                  extract32(rule->ctrl, HSNIC_RULE_ACTION_SHIFT,
+                            HSNIC_RULE_ACTION_WIDTH));
+    qdict_put_int(d, "queue",
+                  extract32(rule->dest, HSNIC_RULE_QUEUE_SHIFT,
+                            HSNIC_RULE_QUEUE_WIDTH));
+    qdict_put_int(d, "context",
+                  extract32(rule->dest, HSNIC_RULE_CTX_SHIFT,
+                            HSNIC_RULE_CTX_WIDTH));
+    qdict_put_int(d, "sport",
+                  extract32(rule->ports, HSNIC_RULE_SPORT_SHIFT,
+                            HSNIC_RULE_SPORT_WIDTH));
+    qdict_put_int(d, "dport",
+                  extract32(rule->ports, HSNIC_RULE_DPORT_SHIFT,
+                            HSNIC_RULE_DPORT_WIDTH));
     qdict_put_int(d, "ports-mask", rule->ports_mask);
     qdict_put_int(d, "proto", rule->proto);
     qdict_put(d, "src", hsnic_u32_qlist(rule->src, 4));

@@ -73,10 +73,10 @@ static void hsnic_irq_update(HsnicState *s, unsigned vector)
     HsnicVector *v = &s->vec[vector];
     /* Only TX completions pending: IRQ_TXMOD, if set, instead of IRQ_MOD */
     uint32_t mod = !v->rx_pending && v->txmod ? v->txmod : v->mod;
-    uint32_t usecs = (mod & HSNIC_IRQ_MOD_USECS_MASK) >>
-                     HSNIC_IRQ_MOD_USECS_SHIFT;
-    uint32_t frames = (mod & HSNIC_IRQ_MOD_FRAMES_MASK) >>
-                      HSNIC_IRQ_MOD_FRAMES_SHIFT;
+    uint32_t usecs = extract32(mod, HSNIC_IRQ_MOD_USECS_SHIFT,
+                               HSNIC_IRQ_MOD_USECS_WIDTH);
+    uint32_t frames = extract32(mod, HSNIC_IRQ_MOD_FRAMES_SHIFT,
+                                HSNIC_IRQ_MOD_FRAMES_WIDTH);
 
     if (!v->armed || !v->pending) {
         return;
@@ -150,9 +150,11 @@ void hsnic_latch_error(HsnicState *s, enum hsnic_err code,
                        unsigned q, bool rx)
 {
     uint32_t qid = HSNIC_QID(q, rx);
+    uint32_t err = deposit32(0, HSNIC_ERR_CODE_SHIFT, HSNIC_ERR_CODE_WIDTH,
+                             code);
 
-    s->err_code = ((code << HSNIC_ERR_CODE_SHIFT) & HSNIC_ERR_CODE_MASK) |
-                  ((qid << HSNIC_ERR_QUEUE_SHIFT) & HSNIC_ERR_QUEUE_MASK);
+    s->err_code = deposit32(err, HSNIC_ERR_QUEUE_SHIFT,
+                            HSNIC_ERR_QUEUE_WIDTH, qid);
     hsnic_evt_raise(s, HSNIC_EVT_ERROR);
 }
 

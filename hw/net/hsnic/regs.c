@@ -366,10 +366,12 @@ static uint32_t hsnic_rule_read(HsnicState *s, unsigned i, hwaddr reg)
 bool hsnic_rule_ctrl_valid(HsnicState *s, unsigned i, uint32_t val)
 {
     HsnicRule *rule = &s->rules[i];
-    unsigned flow = (val & HSNIC_RULE_FLOW_MASK) >> HSNIC_RULE_FLOW_SHIFT;
-    unsigned action = (val & HSNIC_RULE_ACTION_MASK) >>
-                      HSNIC_RULE_ACTION_SHIFT;
-    unsigned ctx = (rule->dest & HSNIC_RULE_CTX_MASK) >> HSNIC_RULE_CTX_SHIFT;
+    unsigned flow = extract32(val, HSNIC_RULE_FLOW_SHIFT,
+                              HSNIC_RULE_FLOW_WIDTH);
+    unsigned action = extract32(val, HSNIC_RULE_ACTION_SHIFT,
+                                HSNIC_RULE_ACTION_WIDTH);
+    unsigned ctx = extract32(rule->dest, HSNIC_RULE_CTX_SHIFT,
+                             HSNIC_RULE_CTX_WIDTH);
 
     if (!(val & HSNIC_RULE_VALID)) {
         return true;
@@ -593,8 +595,10 @@ static uint64_t hsnic_mmio_read(void *opaque, hwaddr addr, unsigned size)
         val = HSNIC_MAGIC;
         break;
     case HSNIC_REG_VERSION:
-        val = (HSNIC_ABI_MAJOR << HSNIC_VERSION_MAJOR_SHIFT) |
-              (HSNIC_ABI_MINOR << HSNIC_VERSION_MINOR_SHIFT);
+        val = deposit32(0, HSNIC_VERSION_MAJOR_SHIFT,
+                        HSNIC_VERSION_MAJOR_WIDTH, HSNIC_ABI_MAJOR);
+        val = deposit32(val, HSNIC_VERSION_MINOR_SHIFT,
+                        HSNIC_VERSION_MINOR_WIDTH, HSNIC_ABI_MINOR);
         break;
     case HSNIC_REG_FEATURES:
         val = HSNIC_FEATURES;

@@ -67,8 +67,8 @@ static bool hsnic_rule_addr_match(const uint32_t *val, const uint32_t *mask,
 static bool hsnic_rule_match(HsnicState *s, const HsnicRule *rule,
                              const uint8_t *buf, size_t size)
 {
-    unsigned flow = (rule->ctrl & HSNIC_RULE_FLOW_MASK) >>
-                    HSNIC_RULE_FLOW_SHIFT;
+    unsigned flow = extract32(rule->ctrl, HSNIC_RULE_FLOW_SHIFT,
+                              HSNIC_RULE_FLOW_WIDTH);
     bool hasip4, hasip6, v6, need_l4 = true;
     EthL4HdrProto l4;
     const void *src, *dst;
@@ -123,10 +123,10 @@ static bool hsnic_rule_match(HsnicState *s, const HsnicRule *rule,
         }
         break;
     default: {
-        uint8_t pval = (rule->proto & HSNIC_RULE_PROTO_VAL_MASK) >>
-                       HSNIC_RULE_PROTO_VAL_SHIFT;
-        uint8_t pmsk = (rule->proto & HSNIC_RULE_PROTO_MSK_MASK) >>
-                       HSNIC_RULE_PROTO_MSK_SHIFT;
+        uint8_t pval = extract32(rule->proto, HSNIC_RULE_PROTO_VAL_SHIFT,
+                                 HSNIC_RULE_PROTO_VAL_WIDTH);
+        uint8_t pmsk = extract32(rule->proto, HSNIC_RULE_PROTO_MSK_SHIFT,
+                                 HSNIC_RULE_PROTO_MSK_WIDTH);
 
         if ((proto & pmsk) != (pval & pmsk)) {
             return false;
@@ -148,8 +148,10 @@ static bool hsnic_rule_match(HsnicState *s, const HsnicRule *rule,
         if (off + 4 > size) {
             return false;
         }
-        ports = lduw_be_p(buf + off) << HSNIC_RULE_SPORT_SHIFT |
-                lduw_be_p(buf + off + 2) << HSNIC_RULE_DPORT_SHIFT;
+        ports = deposit32(0, HSNIC_RULE_SPORT_SHIFT, HSNIC_RULE_SPORT_WIDTH,
+                          lduw_be_p(buf + off));
+        ports = deposit32(ports, HSNIC_RULE_DPORT_SHIFT,
+                          HSNIC_RULE_DPORT_WIDTH, lduw_be_p(buf + off + 2));
         if ((ports & rule->ports_mask) !=
             (rule->ports & rule->ports_mask)) {
             return false;
@@ -207,8 +209,8 @@ static void hsnic_rss(HsnicState *s, unsigned ctx, const uint8_t *buf,
         dec->queue = rss->indir[0];
         return;
     }
-    f = (rss->fields & HSNIC_RSS_FIELDS_MASK(ftype)) >>
-        HSNIC_RSS_FIELDS_SHIFT(ftype);
+    f = extract32(rss->fields, HSNIC_RSS_FIELDS_SHIFT(ftype),
+                  HSNIC_RSS_FIELDS_WIDTH);
     if (l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP) {
         size_t off = net_rx_pkt_get_l4_hdr_offset(s->rx_pkt);
 
@@ -280,10 +282,11 @@ static void hsnic_rx_classify(HsnicState *s, const uint8_t *buf, size_t size,
             !hsnic_rule_match(s, rule, buf, size)) {
             continue;
         }
-        action = (rule->ctrl & HSNIC_RULE_ACTION_MASK) >>
-                 HSNIC_RULE_ACTION_SHIFT;
-        dq = (rule->dest & HSNIC_RULE_QUEUE_MASK) >> HSNIC_RULE_QUEUE_SHIFT;
-        ctx = (rule->dest & HSNIC_RULE_CTX_MASK) >> HSNIC_RULE_CTX_SHIFT;
+        action = extract32(rule->ctrl, HSNIC_RULE_ACTION_SHIFT,
+                           HSNIC_RULE_ACTION_WIDTH);
+        dq = extract32(rule->dest, HSNIC_RULE_QUEUE_SHIFT,
+                       HSNIC_RULE_QUEUE_WIDTH);
+        ctx = extract32(rule->dest, HSNIC_RULE_CTX_SHIFT, HSNIC_RULE_CTX_WIDTH);
         dec->flags |= HSNIC_RXC_RULE;
         dec->rule = i;
         trace_hsnic_rx_rule(i, action, dq, ctx);
@@ -396,11 +399,12 @@ bool hsnic_rx_complete(HsnicState *s, unsigned q, size_t size,
     struct hsnic_rx_cmpl cmpl;
     uint32_t flags = c->flags, info;
 
-    info = (c->reason << HSNIC_RXI_HDS_SHIFT) & HSNIC_RXI_HDS_MASK;
-    info |= (dec->rss_type << HSNIC_RXI_RSS_TYPE_SHIFT) &
-            HSNIC_RXI_RSS_TYPE_MASK;
+    info = deposit32(0, HSNIC_RXI_HDS_SHIFT, HSNIC_RXI_HDS_WIDTH, c->reason);
+    info = deposit32(info, HSNIC_RXI_RSS_TYPE_SHIFT, HSNIC_RXI_RSS_TYPE_WIDTH,
+                     dec->rss_type);
     if (dec->flags & HSNIC_RXC_RULE) {
-        info |= (dec->rule << HSNIC_RXI_RULE_SHIFT) & HSNIC_RXI_RULE_MASK;
+        info = deposit32(info, HSNIC_RXI_RULE_SHIFT, HSNIC_RXI_RULE_WIDTH,
+                         dec->rule);
     }
     memset(&cmpl, 0, sizeof(cmpl));
     cmpl.flags = cpu_to_le32(flags);

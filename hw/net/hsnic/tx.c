@@ -187,7 +187,7 @@ static uint16_t hsnic_tx_send(HsnicState *s, unsigned q, uint32_t len,
 {
     bool tso = cmd & HSNIC_TXD_TSO;
     bool csum = cmd & (HSNIC_TXD_CSUM | HSNIC_TXD_TSO);
-    uint32_t mss = (cmd & HSNIC_TXD_MSS_MASK) >> HSNIC_TXD_MSS_SHIFT;
+    uint32_t mss = extract32(cmd, HSNIC_TXD_MSS_SHIFT, HSNIC_TXD_MSS_WIDTH);
     uint16_t status = HSNIC_TX_OK;
     struct virtio_net_hdr *vhdr;
     uint8_t gso;
