@@ -129,7 +129,7 @@ static void hsnic_db_notified(EventNotifier *e)
  * accelerator completes MMIO writes to eventfds itself (KVM): under TCG
  * the vCPU thread dispatches the write anyway, and the MMIO handler,
  * which only records the notification, is one thread hop shorter than
- * an eventfd (measured: TCP_RR +7..20%).
+ * an eventfd.
  */
 void hsnic_db_eventfds(HsnicState *s, bool on)
 {

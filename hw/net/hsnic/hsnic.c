@@ -456,7 +456,6 @@ static const VMStateDescription vmstate_hsnic_rss = {
     }
 };
 
-/* Version 3: two more RX queue counters (ABI 2.1, RSC). */
 static const VMStateDescription vmstate_hsnic = {
     .name = "hsnic",
     .version_id = 3,
