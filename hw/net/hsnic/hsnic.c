@@ -572,7 +572,7 @@ static void hsnic_instance_init(Object *obj)
     object_property_set_description(obj, "x-fault-injected",
                                     "Read-only counter: faults injected");
 
-    for (i = 0; i < ARRAY_SIZE(hsnic_stat_props); i++) {
+    for (i = 0; i < hsnic_num_stat_props; i++) {
         object_property_add_uint64_ptr(obj, hsnic_stat_props[i].name,
                                        &s->dstat[hsnic_stat_props[i].idx],
                                        OBJ_PROP_FLAG_READ);

@@ -483,9 +483,6 @@ void hsnic_rsc_flush_all(HsnicState *s, const char *why);
 void hsnic_rsc_bh(void *opaque);
 void hsnic_rsc_timer(void *opaque);
 void hsnic_vm_state_change(void *opaque, bool running, RunState state);
-bool hsnic_rsc_receive(HsnicState *s, unsigned q, const uint8_t *buf,
-                       size_t size, const HsnicRxDecision *dec,
-                       ssize_t *ret);
 
 /* regs.c */
 void hsnic_rss_defaults(HsnicState *s);
@@ -502,8 +499,8 @@ typedef struct HsnicStatProp {
     const char *desc;
 } HsnicStatProp;
 
-#define HSNIC_NUM_STAT_PROPS    7
-extern const HsnicStatProp hsnic_stat_props[HSNIC_NUM_STAT_PROPS];
+extern const HsnicStatProp hsnic_stat_props[];
+extern const size_t hsnic_num_stat_props;
 void hsnic_get_state(Object *obj, Visitor *v, const char *name,
                      void *opaque, Error **errp);
 

@@ -19,7 +19,7 @@
 #include "hsnic.h"
 #include "trace.h"
 
-const HsnicStatProp hsnic_stat_props[HSNIC_NUM_STAT_PROPS] = {
+const HsnicStatProp hsnic_stat_props[] = {
     { "x-stat-rx-filtered", HSNIC_DSTAT_RX_FILTERED,
       "Read-only counter: frames dropped by the RX_MODE filter" },
     { "x-stat-rx-rule-drop", HSNIC_DSTAT_RX_RULE_DROP,
@@ -35,6 +35,8 @@ const HsnicStatProp hsnic_stat_props[HSNIC_NUM_STAT_PROPS] = {
     { "x-stat-rx-no-queue", HSNIC_DSTAT_RX_NO_QUEUE,
       "Read-only counter: frames steered past the last queue pair" },
 };
+
+const size_t hsnic_num_stat_props = ARRAY_SIZE(hsnic_stat_props);
 
 /*
  * ---- Introspection: x-state (QMP qom-get) and "info hsnic" (HMP) ----

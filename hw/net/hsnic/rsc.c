@@ -359,9 +359,9 @@ static bool hsnic_rsc_open(HsnicState *s, unsigned q, const uint8_t *buf,
  * queue's aggregate or start one. Returns false, with any aggregate of
  * the queue delivered, when the frame is for the normal path.
  */
-bool hsnic_rsc_receive(HsnicState *s, unsigned q, const uint8_t *buf,
-                       size_t size, const HsnicRxDecision *dec,
-                       ssize_t *ret)
+static bool hsnic_rsc_receive(HsnicState *s, unsigned q, const uint8_t *buf,
+                              size_t size, const HsnicRxDecision *dec,
+                              ssize_t *ret)
 {
     HsnicQueue *r = &s->rxq[q];
     HsnicRsc *a = &s->rsc[q];
