@@ -4,7 +4,7 @@
  * completions.
  *
  * This is the single definition of the device interface. It is included
- * as-is by the QEMU device model (hw/net/hsnic.c), the Linux driver
+ * as-is by the QEMU device model (hw/net/hsnic/), the Linux driver
  * (guest-driver/) and the host-side tests (tests/). docs/specs/hsnic.rst is
  * the prose description; when the two disagree, fix one of them.
  *

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Style checks in each upstream's own style: QEMU's checkpatch.pl on hw/net
+# Style checks in each upstream's own style: QEMU's checkpatch.pl on hw/net/hsnic
 # and the qtests,
 # the kernel's checkpatch.pl --strict on guest-driver, the ABI header and
 # kernel-patches. Uses the checkpatch scripts from the cached source trees.
@@ -12,7 +12,7 @@ kern_cp=$(ls -d "$HSNIC_CACHE"/src/linux-*/scripts/checkpatch.pl \
 	2>/dev/null | head -n 1 || true)
 rc=0
 if [ -n "$qemu_cp" ]; then
-	for f in "$HSNIC_TOP"/hw/net/*.c; do
+	for f in "$HSNIC_TOP"/hw/net/hsnic/*.[ch]; do
 		perl "$qemu_cp" --no-tree -q -f "$f" || rc=1
 	done
 	# Relative paths: checkpatch has rules of its own for tests/.

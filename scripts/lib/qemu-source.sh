@@ -36,16 +36,17 @@ qemu_fetch_source() {
 	die "no QEMU source package could be fetched"
 }
 
-# $1/src: Debian's tree plus hsnic's files and hw/net/qemu-integration.patch.
+# $1/src: Debian's tree plus hw/net/hsnic/ and hw/net/qemu-integration.patch.
 # rsync -a keeps the mtime of unchanged files, so ninja only rebuilds what
 # changed.
 qemu_prepare_tree() {
 	local work=$1
 	mkdir -p "$work"
 	rsync -a --delete --exclude=/build "$pristine/" "$work/src/"
-	cp "$HSNIC_TOP"/hw/net/hsnic*.c "$work/src/hw/net/"
+	# hw/net/hsnic/: the device's sources, meson.build, trace-events and
+	# trace.h (its own trace event group, like hw/net/can/)
+	cp -R "$HSNIC_TOP/hw/net/hsnic" "$work/src/hw/net/"
 	cp "$HSNIC_TOP/include/hsnic_abi.h" "$work/src/include/hw/net/hsnic_abi.h"
-	cat "$HSNIC_TOP/hw/net/trace-events" >>"$work/src/hw/net/trace-events"
 	(cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/hw/net/qemu-integration.patch") ||
 		die "hw/net/qemu-integration.patch does not apply to QEMU $version"
 }

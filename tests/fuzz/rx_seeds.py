@@ -35,7 +35,7 @@ A = abi_constants()
 OP_FRAME, OP_FRAME_FIX, OP_TCP_TRAIN, OP_POST, OP_RECYCLE, OP_CLOCK, \
     OP_QCTRL, OP_REG, OP_PCI_CMD, OP_DEV_CTRL, OP_CONFIG, OP_MSIX_SELF = \
     range(12)
-# Configuration space offsets (hw/net/hsnic.c: PM capability at 0x40, PCI
+# Configuration space offsets (hw/net/hsnic/hsnic.c: PM capability at 0x40, PCI
 # Express at 0xa0): PMCSR, and DEVCTL with BCR_FLR.
 CFG_COMMAND, CFG_PMCSR, CFG_DEVCTL, DEVCTL_FLR = 0x04, 0x44, 0xa8, 0x8000
 
