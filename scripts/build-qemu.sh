@@ -46,11 +46,7 @@ qemu_fetch_source
 work=${HSNIC_QEMU_WORK:-$HSNIC_CACHE/qemu-build/$version$variant}
 log "preparing source tree for QEMU $version"
 qemu_prepare_tree "$work"
-# The qtests (docs/reliability.md): hsnic's libqos driver and test cases.
-cp "$HSNIC_TOP/tests/qtest/hsnic-test.c" "$work/src/tests/qtest/"
-cp "$HSNIC_TOP/tests/qtest/libqos/hsnic."[ch] "$work/src/tests/qtest/libqos/"
-(cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/tests/qtest/qemu-qtest.patch") ||
-	die "tests/qtest/qemu-qtest.patch does not apply to QEMU $version"
+qemu_add_qtest_files "$work/src"
 
 export CCACHE_DIR=$HSNIC_CACHE/ccache
 mkdir -p "$work/build"

@@ -36,17 +36,45 @@ qemu_fetch_source() {
 	die "no QEMU source package could be fetched"
 }
 
-# $1/src: Debian's tree plus hw/net/hsnic/ and hw/net/qemu-integration.patch.
+# $1/src: Debian's tree plus hsnic's device (qemu_add_device_files).
 # rsync -a keeps the mtime of unchanged files, so ninja only rebuilds what
 # changed.
 qemu_prepare_tree() {
 	local work=$1
 	mkdir -p "$work"
 	rsync -a --delete --exclude=/build "$pristine/" "$work/src/"
-	# hw/net/hsnic/: the device's sources, meson.build, trace-events and
-	# trace.h (its own trace event group, like hw/net/can/)
-	cp -R "$HSNIC_TOP/hw/net/hsnic" "$work/src/hw/net/"
-	cp "$HSNIC_TOP/include/hsnic_abi.h" "$work/src/include/hw/net/hsnic_abi.h"
-	(cd "$work/src" && patch -p1 -s <"$HSNIC_TOP/hw/net/qemu-integration.patch") ||
+	qemu_add_device_files "$work/src"
+}
+
+# Into the QEMU tree $1: the device ABI header, shared with the Linux
+# driver, where QEMU keeps headers imported from Linux (checkpatch leaves
+# them in the kernel's style).
+qemu_add_abi_header() {
+	mkdir -p "$1/include/standard-headers/misc"
+	cp "$HSNIC_TOP/include/hsnic_abi.h" "$1/include/standard-headers/misc/hsnic_abi.h"
+}
+
+# Into the QEMU tree $1: hw/net/hsnic/ (the device's sources, meson.build,
+# trace-events and trace.h: its own trace event group, like hw/net/can/),
+# the ABI header (qemu_add_abi_header), and hw/net/qemu-integration.patch (Kconfig, meson, the
+# trace subdirectory, HMP). scripts/qemu-series.sh makes patch 1 of the
+# upstream-style series from the same function.
+qemu_add_device_files() {
+	local tree=$1
+	rsync -a --exclude=README.md "$HSNIC_TOP/hw/net/hsnic" "$tree/hw/net/"
+	qemu_add_abi_header "$tree"
+	(cd "$tree" && patch -p1 -s --no-backup-if-mismatch \
+		<"$HSNIC_TOP/hw/net/qemu-integration.patch") ||
 		die "hw/net/qemu-integration.patch does not apply to QEMU $version"
+}
+
+# Into the QEMU tree $1: the qtests (docs/reliability.md), hsnic's libqos
+# driver and test cases, and their meson lines.
+qemu_add_qtest_files() {
+	local tree=$1
+	cp "$HSNIC_TOP/tests/qtest/hsnic-test.c" "$tree/tests/qtest/"
+	cp "$HSNIC_TOP/tests/qtest/libqos/hsnic."[ch] "$tree/tests/qtest/libqos/"
+	(cd "$tree" && patch -p1 -s --no-backup-if-mismatch \
+		<"$HSNIC_TOP/tests/qtest/qemu-qtest.patch") ||
+		die "tests/qtest/qemu-qtest.patch does not apply to QEMU $version"
 }

@@ -15,7 +15,7 @@
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/pci-pc.h"
 #include "hw/pci/pci_regs.h"
-#include "hw/net/hsnic_abi.h"
+#include "standard-headers/misc/hsnic_abi.h"
 #include "fuzz.h"
 
 /* The devfn of the machine's hsnic (for a target's pre_fuzz). */

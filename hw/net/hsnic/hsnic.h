@@ -4,8 +4,8 @@
  *
  * The device interface (PCI identity, BAR0 registers, descriptor and
  * completion layouts) is defined in hsnic_abi.h (include/hsnic_abi.h of
- * the hsnic tree, include/hw/net/ in QEMU's) and described in the hsnic
- * tree's docs/specs/hsnic.rst.
+ * the hsnic tree, shared with the Linux driver; include/standard-headers/
+ * misc/ in QEMU's) and described in docs/specs/hsnic.rst.
  *
  * Structure: register writes only record state (doorbells update a tail
  * and schedule a bottom half); TX rings are processed in one bottom half
@@ -32,7 +32,7 @@
 #include "qemu/timer.h"
 #include "system/replay.h"
 #include "system/runstate.h"
-#include "hw/net/hsnic_abi.h"
+#include "standard-headers/misc/hsnic_abi.h"
 
 #define TYPE_HSNIC "hsnic"
 OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)

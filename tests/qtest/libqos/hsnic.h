@@ -4,8 +4,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * The registers, descriptors and completions come from the device ABI
- * header (include/hw/net/hsnic_abi.h), the one the device model and the
- * Linux driver use.
+ * header (include/standard-headers/misc/hsnic_abi.h), the one the device
+ * model and the Linux driver use.
  */
 
 #ifndef QGRAPH_HSNIC_H
@@ -14,7 +14,7 @@
 #include "qgraph.h"
 #include "pci.h"
 #include "libqos-malloc.h"
-#include "hw/net/hsnic_abi.h"
+#include "standard-headers/misc/hsnic_abi.h"
 
 #define QHSNIC_MAC { 0x52, 0x54, 0x00, 0x48, 0x53, 0x4e }
 
