@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* hsnic: descriptor rings, transmit, receive and NAPI. */
+/* hsnic: the hot path: transmit (stack, XDP_TX, ndo_xdp_xmit), TX
+ * completions, receive, RX buffer refill and NAPI. The rings are set up
+ * and torn down in hsnic_queue.c.
+ */
 
 #include <linux/bitfield.h>
 #include <linux/bpf_trace.h>
@@ -56,7 +59,7 @@ static u32 hsnic_tx_unused(const struct hsnic_tx_ring *tx)
 			   tx->mask);
 }
 
-static void hsnic_tx_unmap(struct device *dev, struct hsnic_tx_buf *buf)
+void hsnic_tx_unmap(struct device *dev, struct hsnic_tx_buf *buf)
 {
 	u32 len = dma_unmap_len(buf, len);
 
@@ -540,8 +543,8 @@ static bool hsnic_tx_head_valid(const struct hsnic_tx_ring *tx, u32 head)
 /* Give back what a descriptor held once the device is done with it: from
  * NAPI with @bq, from process context without.
  */
-static void hsnic_tx_buf_free(struct hsnic_tx_buf *buf, int budget,
-			      struct xdp_frame_bulk *bq)
+void hsnic_tx_buf_free(struct hsnic_tx_buf *buf, int budget,
+		       struct xdp_frame_bulk *bq)
 {
 	switch (buf->type) {
 	case HSNIC_TX_SKB:
@@ -677,135 +680,12 @@ static void hsnic_tx_clean(struct hsnic_qp *qp, int budget)
 	u64_stats_update_end(&qp->tx_stats.syncp);
 }
 
-int hsnic_tx_ring_alloc(struct hsnic_qp *qp)
-{
-	struct hsnic_priv *priv = qp->priv;
-	struct device *dev = &priv->pdev->dev;
-	struct hsnic_tx_ring *tx = &qp->tx;
-	u32 size = priv->cfg.tx_ring_size;
-
-	memset(tx, 0, sizeof(*tx));
-	tx->size = size;
-	tx->mask = size - 1;
-	tx->max_desc = min_t(u32, MAX_SKB_FRAGS + 1, tx->mask / 2);
-	tx->wake_thresh = min(2 * tx->max_desc, tx->mask);
-	tx->cmpl_gen = true;
-	tx->db = priv->regs + HSNIC_DB_TX(qp->idx);
-	tx->db_rec = priv->db_rec ? &priv->db_rec[qp->idx] : NULL;
-
-	tx->bufs = kvcalloc(size, sizeof(*tx->bufs), GFP_KERNEL);
-	if (!tx->bufs)
-		return -ENOMEM;
-
-	tx->desc = dma_alloc_coherent(dev, size * sizeof(*tx->desc),
-				      &tx->desc_dma, GFP_KERNEL);
-	if (!tx->desc)
-		goto err_free;
-
-	tx->cmpl = dma_alloc_coherent(dev, size * sizeof(*tx->cmpl),
-				      &tx->cmpl_dma, GFP_KERNEL);
-	if (!tx->cmpl)
-		goto err_free;
-
-	return 0;
-
-err_free:
-	hsnic_tx_ring_free(qp);
-	return -ENOMEM;
-}
-
-/* The device must no longer own the ring and NAPI must be disabled. */
-void hsnic_tx_ring_free(struct hsnic_qp *qp)
-{
-	struct hsnic_priv *priv = qp->priv;
-	struct device *dev = &priv->pdev->dev;
-	struct hsnic_tx_ring *tx = &qp->tx;
-
-	if (!tx->bufs)
-		return;
-
-	while (tx->head != tx->tail) {
-		struct hsnic_tx_buf *buf = &tx->bufs[tx->head];
-
-		hsnic_tx_unmap(dev, buf);
-		hsnic_tx_buf_free(buf, 0, NULL);
-		tx->head = (tx->head + 1) & tx->mask;
-	}
-	netdev_tx_reset_queue(netdev_get_tx_queue(priv->netdev, qp->idx));
-
-	if (tx->cmpl)
-		dma_free_coherent(dev, tx->size * sizeof(*tx->cmpl), tx->cmpl,
-				  tx->cmpl_dma);
-	if (tx->desc)
-		dma_free_coherent(dev, tx->size * sizeof(*tx->desc), tx->desc,
-				  tx->desc_dma);
-	kvfree(tx->bufs);
-	memset(tx, 0, sizeof(*tx));
-}
-
 /* ---- RX buffers ---- */
-
-static u32 hsnic_rx_posted(const struct hsnic_rx_ring *rx)
-{
-	return (rx->tail - rx->head) & rx->mask;
-}
-
-static u32 hsnic_hdr_posted(const struct hsnic_rx_ring *rx)
-{
-	return (rx->hdr_tail - rx->hdr_head) & rx->mask;
-}
-
-/* Large payload buffers are posted in smaller numbers, so that a queue
- * pins about as much memory as with PAGE_SIZE buffers, but always enough
- * of them for the largest frame.
- */
-static u32 hsnic_rx_fill_level(u32 size, u32 page_len, u32 buf_len)
-{
-	u32 fill = (size - 1) / (page_len / PAGE_SIZE);
-	u32 need = DIV_ROUND_UP(HSNIC_MAX_FRAME, buf_len) + 1;
-
-	return min(size - 1, max(fill, need));
-}
-
-/* Payload buffer layout for pages of @page_len bytes: returns BUF_LEN and
- * sets @headroom. Without XDP the device fills whole pages. With an XDP
- * program and header split off, every payload buffer may become the
- * linear part of an xdp_buff (and of the skb built from it): the device
- * fills it after XDP_PACKET_HEADROOM and leaves room for an
- * skb_shared_info. With header split the header buffer is that part and
- * the payload buffers, whole pages, are only ever frags.
- */
-u32 hsnic_rx_layout(const struct hsnic_cfg *cfg, u32 page_len, u32 *headroom)
-{
-	if (cfg->xdp && !cfg->hds) {
-		*headroom = XDP_PACKET_HEADROOM;
-		return HSNIC_RX_BUF_LEN(page_len, XDP_PACKET_HEADROOM);
-	}
-
-	*headroom = 0;
-	return page_len;
-}
-
-/* Longest frame @prog can see with @cfg: the linear part alone for a
- * single-buffer program, plus MAX_SKB_FRAGS payload buffers otherwise.
- */
-u32 hsnic_xdp_max_frame(const struct hsnic_cfg *cfg,
-			const struct bpf_prog *prog)
-{
-	u32 headroom, buf_len = hsnic_rx_layout(cfg, cfg->rx_buf_len,
-						&headroom);
-	u32 head = cfg->hds ? HSNIC_HDR_BUF_LEN_XDP : buf_len;
-
-	if (!prog->aux->xdp_has_frags)
-		return head;
-
-	return min_t(u32, HSNIC_MAX_FRAME, head + MAX_SKB_FRAGS * buf_len);
-}
 
 /* Post buffers in the free slots of both rings; the caller rings the
  * doorbells. Returns the number of buffers that could not be allocated.
  */
-static u32 hsnic_rx_refill(struct hsnic_rx_ring *rx, gfp_t gfp)
+u32 hsnic_rx_refill(struct hsnic_rx_ring *rx, gfp_t gfp)
 {
 	u32 fail = 0;
 
@@ -865,230 +745,6 @@ void hsnic_rx_kick(struct hsnic_rx_ring *rx)
 	writel(rx->tail, rx->db);
 	if (rx->hds)
 		writel(rx->hdr_tail, rx->hdr_db);
-}
-
-/* Give every posted buffer back to its pool. Process context, with NAPI
- * and direct recycling off.
- */
-static void hsnic_rx_release(struct hsnic_rx_ring *rx)
-{
-	while (rx->bufs && rx->head != rx->tail) {
-		page_pool_put_full_netmem(rx->pp, rx->bufs[rx->head], false);
-		rx->bufs[rx->head] = 0;
-		rx->head = (rx->head + 1) & rx->mask;
-	}
-	while (rx->hdr_bufs && rx->hdr_head != rx->hdr_tail) {
-		page_pool_put_full_page(rx->hdr_pp,
-					rx->hdr_bufs[rx->hdr_head].page, false);
-		rx->hdr_bufs[rx->hdr_head].page = NULL;
-		rx->hdr_head = (rx->hdr_head + 1) & rx->mask;
-	}
-}
-
-static int hsnic_rx_fill_initial(struct hsnic_rx_ring *rx)
-{
-	hsnic_rx_refill(rx, GFP_KERNEL);
-
-	/* what is missing is retried from NAPI; nothing at all means the
-	 * pool (or its memory provider) cannot give us anything
-	 */
-	if (!hsnic_rx_posted(rx) || (rx->hds && !hsnic_hdr_posted(rx)))
-		return -ENOMEM;
-
-	return 0;
-}
-
-/* Allocate the rings, page pools and buffers of RX queue @q with the
- * queue configuration @qcfg (rx_page_size), laid out for XDP if
- * priv->cfg.xdp. Runs with the netdev instance lock held, which
- * page_pool_create() needs for a pool that may get a memory provider. The
- * device does not see any of it yet.
- */
-int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
-			const struct netdev_queue_config *qcfg,
-			struct hsnic_rx_ring *rx)
-{
-	struct device *dev = &priv->pdev->dev;
-	u32 size = priv->cfg.rx_ring_size;
-	struct page_pool_params pp = {
-		.flags		= PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
-		.pool_size	= size,
-		.nid		= dev_to_node(dev),
-		.dev		= dev,
-		.netdev		= priv->netdev,
-		.queue_idx	= q,
-		.dma_dir	= DMA_FROM_DEVICE,
-	};
-	struct page_pool *pool;
-	int err = -ENOMEM;
-
-	/* header buffers hold a useful header stack and the frames that
-	 * hds_thresh keeps whole
-	 */
-	BUILD_BUG_ON(HSNIC_HDR_BUF_LEN_XDP < HSNIC_MIN_RX_BUF);
-	BUILD_BUG_ON(HSNIC_HDS_THRESH_MAX + 256 > HSNIC_HDR_BUF_LEN_XDP);
-	BUILD_BUG_ON(HSNIC_HDR_BUF_LEN_XDP > HSNIC_HDR_BUF_LEN);
-	BUILD_BUG_ON(HSNIC_RX_BUF_LEN(PAGE_SIZE, XDP_PACKET_HEADROOM) <
-		     HSNIC_MIN_RX_BUF);
-	BUILD_BUG_ON(HSNIC_RX_PAGE_MAX > HSNIC_MAX_RX_BUF);
-
-	memset(rx, 0, sizeof(*rx));
-	rx->page_len = qcfg->rx_page_size ?: PAGE_SIZE;
-	/* ndo_validate_qcfg() saw this already; cheap to make sure */
-	if (!is_power_of_2(rx->page_len) || rx->page_len < PAGE_SIZE ||
-	    rx->page_len > priv->max_rx_buf)
-		return -EINVAL;
-
-	rx->dev = dev;
-	rx->size = size;
-	rx->mask = size - 1;
-	rx->cmpl_gen = true;
-	rx->hds = priv->cfg.hds;
-	rx->hds_thresh = rx->hds ? priv->cfg.hds_thresh : 0;
-	rx->xdp = priv->cfg.xdp;
-	rx->buf_len = hsnic_rx_layout(&priv->cfg, rx->page_len, &rx->headroom);
-	rx->hdr_headroom = rx->xdp ? XDP_PACKET_HEADROOM : HSNIC_RX_HEADROOM;
-	rx->hdr_buf_len = rx->xdp ? HSNIC_HDR_BUF_LEN_XDP : HSNIC_HDR_BUF_LEN;
-	rx->fill = hsnic_rx_fill_level(size, rx->page_len, rx->buf_len);
-	rx->db = priv->regs + HSNIC_DB_RX(q);
-	rx->db_rec = priv->db_rec ? &priv->db_rec[q] : NULL;
-	rx->hdr_db = priv->regs + HSNIC_DB_RX_HDR(q);
-	/* XDP_TX sends from the buffers as they are */
-	if (rx->xdp)
-		pp.dma_dir = DMA_BIDIRECTIONAL;
-
-	rx->bufs = kvcalloc(size, sizeof(*rx->bufs), GFP_KERNEL);
-	if (!rx->bufs)
-		goto err_free;
-	rx->desc = dma_alloc_coherent(dev, size * sizeof(*rx->desc),
-				      &rx->desc_dma, GFP_KERNEL);
-	if (!rx->desc)
-		goto err_free;
-	rx->cmpl = dma_alloc_coherent(dev, size * sizeof(*rx->cmpl),
-				      &rx->cmpl_dma, GFP_KERNEL);
-	if (!rx->cmpl)
-		goto err_free;
-
-	if (rx->hds) {
-		rx->hdr_bufs = kvcalloc(size, sizeof(*rx->hdr_bufs),
-					GFP_KERNEL);
-		if (!rx->hdr_bufs)
-			goto err_free;
-		rx->hdr_desc = dma_alloc_coherent(dev,
-						  size * sizeof(*rx->hdr_desc),
-						  &rx->hdr_desc_dma,
-						  GFP_KERNEL);
-		if (!rx->hdr_desc)
-			goto err_free;
-
-		/* header buffers: host pages, split into fragments */
-		pp.order = 0;
-		pp.max_len = PAGE_SIZE;
-		pool = page_pool_create(&pp);
-		if (IS_ERR(pool)) {
-			err = PTR_ERR(pool);
-			goto err_free;
-		}
-		rx->hdr_pp = pool;
-
-		/* with the headers elsewhere, the payload may live in memory
-		 * the CPU cannot read (dma-buf, io_uring zcrx)
-		 */
-		pp.flags |= PP_FLAG_ALLOW_UNREADABLE_NETMEM;
-	}
-
-	pp.order = ilog2(rx->page_len) - PAGE_SHIFT;
-	pp.offset = rx->headroom;
-	pp.max_len = rx->buf_len;
-	pool = page_pool_create(&pp);
-	if (IS_ERR(pool)) {
-		err = PTR_ERR(pool);
-		goto err_free;
-	}
-	rx->pp = pool;
-	rx->unreadable = page_pool_is_unreadable(pool);
-
-	if (rx->xdp) {
-		/* the core keeps memory providers and XDP apart */
-		if (WARN_ON_ONCE(rx->unreadable)) {
-			err = -EINVAL;
-			goto err_free;
-		}
-		/* frags may grow to the end of their page */
-		err = __xdp_rxq_info_reg(&rx->xdp_rxq, priv->netdev, q, 0,
-					 rx->page_len);
-		if (err)
-			goto err_free;
-		err = xdp_rxq_info_reg_mem_model(&rx->xdp_rxq,
-						 MEM_TYPE_PAGE_POOL, rx->pp);
-		if (err)
-			goto err_free;
-	}
-
-	err = hsnic_rx_fill_initial(rx);
-	if (err)
-		goto err_free;
-
-	return 0;
-
-err_free:
-	hsnic_rx_ring_free(rx);
-	return err;
-}
-
-/* The device must no longer own the rings and NAPI must not touch them. */
-void hsnic_rx_ring_free(struct hsnic_rx_ring *rx)
-{
-	struct device *dev = rx->dev;
-
-	if (!dev)
-		return;
-
-	hsnic_rx_release(rx);
-	/* drops the pool reference its memory model took */
-	if (xdp_rxq_info_is_reg(&rx->xdp_rxq))
-		xdp_rxq_info_unreg(&rx->xdp_rxq);
-	/* pages still held by skbs and XDP frames keep the pools alive
-	 * until they return
-	 */
-	page_pool_destroy(rx->pp);
-	page_pool_destroy(rx->hdr_pp);
-
-	if (rx->hdr_desc)
-		dma_free_coherent(dev, rx->size * sizeof(*rx->hdr_desc),
-				  rx->hdr_desc, rx->hdr_desc_dma);
-	if (rx->cmpl)
-		dma_free_coherent(dev, rx->size * sizeof(*rx->cmpl), rx->cmpl,
-				  rx->cmpl_dma);
-	if (rx->desc)
-		dma_free_coherent(dev, rx->size * sizeof(*rx->desc), rx->desc,
-				  rx->desc_dma);
-	kvfree(rx->hdr_bufs);
-	kvfree(rx->bufs);
-	memset(rx, 0, sizeof(*rx));
-}
-
-/* Make rings that already ran usable for a fresh queue enable, which
- * restarts the device's indices at 0 with generation 1: return the posted
- * buffers and post new ones from slot 0. Only the core's restart error
- * path, which starts the old queue memory again, needs this.
- */
-int hsnic_rx_ring_rewind(struct hsnic_rx_ring *rx)
-{
-	if (!rx->started)
-		return 0;
-
-	hsnic_rx_release(rx);
-	rx->head = 0;
-	rx->tail = 0;
-	rx->hdr_head = 0;
-	rx->hdr_tail = 0;
-	rx->cmpl_head = 0;
-	rx->cmpl_gen = true;
-	memset(rx->cmpl, 0, rx->size * sizeof(*rx->cmpl));
-	rx->started = false;
-
-	return hsnic_rx_fill_initial(rx);
 }
 
 /* ---- RX completions ---- */
