@@ -151,15 +151,12 @@ static void hsnic_set_features_init(struct hsnic_priv *priv)
 			       NETDEV_XDP_ACT_NDO_XMIT_SG;
 }
 
-static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
+/* Enable the function, map BAR0 into @regsp and set up DMA. */
+static int hsnic_pci_map(struct pci_dev *pdev, void __iomem **regsp)
 {
-	u32 magic, version, max_qp, max_ring, max_rx_buf, features;
 	struct device *dev = &pdev->dev;
-	struct net_device *netdev;
-	struct hsnic_priv *priv;
 	void __iomem *regs;
-	unsigned int q, nqp, def;
-	int nvec, err;
+	int err;
 
 	err = pcim_enable_device(pdev);
 	if (err)
@@ -185,67 +182,87 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	 */
 	dma_set_max_seg_size(dev, UINT_MAX);
 
+	*regsp = regs;
+	return 0;
+}
+
+/* Check that the device is an hsnic with an ABI this driver speaks, and
+ * reset it. Returns the ABI version in @version.
+ */
+static int hsnic_dev_check(struct pci_dev *pdev, void __iomem *regs,
+			   u32 *version)
+{
+	struct device *dev = &pdev->dev;
+	u32 magic;
+
 	magic = readl(regs + HSNIC_REG_MAGIC);
 	if (magic != HSNIC_MAGIC)
 		return dev_err_probe(dev, -ENODEV,
 				     "bad magic %#010x, expected %#010x\n",
 				     magic, HSNIC_MAGIC);
 
-	version = readl(regs + HSNIC_REG_VERSION);
-	if (FIELD_GET(HSNIC_VERSION_MAJOR_MASK, version) != HSNIC_ABI_MAJOR)
+	*version = readl(regs + HSNIC_REG_VERSION);
+	if (FIELD_GET(HSNIC_VERSION_MAJOR_MASK, *version) != HSNIC_ABI_MAJOR)
 		return dev_err_probe(dev, -ENODEV,
 				     "unsupported device ABI %u.%u, driver supports %u.x\n",
-				     FIELD_GET(HSNIC_VERSION_MAJOR_MASK, version),
-				     FIELD_GET(HSNIC_VERSION_MINOR_MASK, version),
+				     FIELD_GET(HSNIC_VERSION_MAJOR_MASK, *version),
+				     FIELD_GET(HSNIC_VERSION_MINOR_MASK, *version),
 				     HSNIC_ABI_MAJOR);
 
 	pci_set_master(pdev);
 
-	err = hsnic_hw_reset(dev, regs);
-	if (err)
-		return err;
+	return hsnic_hw_reset(dev, regs);
+}
+
+/* What the device has, capped to what the driver supports. */
+struct hsnic_caps {
+	u32 max_qp;
+	u32 max_ring;
+	u32 max_rx_buf;
+	u32 features;
+};
+
+static int hsnic_read_caps(struct device *dev, void __iomem *regs,
+			   struct hsnic_caps *caps)
+{
+	u32 max_qp, max_ring, max_rx_buf;
 
 	max_qp = readl(regs + HSNIC_REG_MAX_QP);
 	max_ring = readl(regs + HSNIC_REG_MAX_RING);
 	max_rx_buf = readl(regs + HSNIC_REG_MAX_RX_BUF);
-	features = readl(regs + HSNIC_REG_FEATURES);
+	caps->features = readl(regs + HSNIC_REG_FEATURES);
 	if (!max_qp || max_ring < HSNIC_MIN_RING || max_rx_buf < PAGE_SIZE)
 		return dev_err_probe(dev, -ENODEV,
 				     "bad device limits: %u queue pairs, %u ring entries, %u byte RX buffers\n",
 				     max_qp, max_ring, max_rx_buf);
-	max_qp = min(max_qp, HSNIC_MAX_QP);
-	max_ring = rounddown_pow_of_two(min(max_ring, HSNIC_MAX_RING));
-	max_rx_buf = min(max_rx_buf, HSNIC_MAX_RX_BUF);
+	caps->max_qp = min(max_qp, HSNIC_MAX_QP);
+	caps->max_ring = rounddown_pow_of_two(min(max_ring, HSNIC_MAX_RING));
+	caps->max_rx_buf = min(max_rx_buf, HSNIC_MAX_RX_BUF);
 
-	/* vector 0 for device events, one per queue pair after it */
-	nvec = pci_alloc_irq_vectors(pdev, HSNIC_VEC_QP(0) + 1,
-				     HSNIC_VEC_QP(max_qp - 1) + 1, PCI_IRQ_MSIX);
-	if (nvec < 0)
-		return dev_err_probe(dev, nvec,
-				     "failed to allocate MSI-X vectors\n");
-	nqp = nvec - HSNIC_VEC_QP(0);
+	return 0;
+}
 
-	netdev = alloc_etherdev_mqs(struct_size(priv, qps, nqp), nqp, nqp);
-	if (!netdev) {
-		err = -ENOMEM;
-		goto err_free_vectors;
-	}
-	SET_NETDEV_DEV(netdev, dev);
+/* Fill in a new priv with @nqp queue pairs: limits, default settings,
+ * locks, work, and the queue pairs, which live as long as it.
+ */
+static void hsnic_priv_init(struct hsnic_priv *priv, struct pci_dev *pdev,
+			    void __iomem *regs, const struct hsnic_caps *caps,
+			    unsigned int nqp)
+{
+	struct device *dev = &pdev->dev;
+	unsigned int q, def;
 
-	priv = netdev_priv(netdev);
-	priv->nr_qps = nqp;
-	priv->netdev = netdev;
 	priv->pdev = pdev;
 	priv->regs = regs;
-	priv->features = features;
-	priv->dev_max_qp = max_qp;
+	priv->features = caps->features;
+	priv->dev_max_qp = caps->max_qp;
 	priv->max_qp = nqp;
-	priv->max_ring = max_ring;
-	priv->max_rx_buf = max_rx_buf;
+	priv->max_ring = caps->max_ring;
+	priv->max_rx_buf = caps->max_rx_buf;
 	priv->msg_enable = HSNIC_MSG_DEFAULT;
 
-	if ((features & HSNIC_F_DB_REC) && db_rec) {
-		priv->db_rec = dmam_alloc_coherent(dev, max_qp *
+	if ((caps->features & HSNIC_F_DB_REC) && db_rec) {
+		priv->db_rec = dmam_alloc_coherent(dev, caps->max_qp *
 						   sizeof(*priv->db_rec),
 						   &priv->db_rec_dma, GFP_KERNEL);
 		if (!priv->db_rec)
@@ -257,7 +274,7 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	 */
 	def = netif_get_num_default_rss_queues();
 	priv->cfg.num_qp = clamp_t(u32, def, min(2U, nqp), nqp);
-	priv->cfg.tx_ring_size = min(HSNIC_DEFAULT_RING, max_ring);
+	priv->cfg.tx_ring_size = min(HSNIC_DEFAULT_RING, caps->max_ring);
 	priv->cfg.rx_ring_size = priv->cfg.tx_ring_size;
 	priv->cfg.rx_buf_len = PAGE_SIZE;
 	/* TX completions wait for the next RX interrupt (the poll cleans
@@ -286,18 +303,68 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		snprintf(qp->irq_name, sizeof(qp->irq_name),
 			 HSNIC_DRV_NAME "-%s-q%u", pci_name(pdev), q);
 	}
+}
+
+/* Operations, MTU range and features of the netdev. */
+static void hsnic_netdev_init(struct hsnic_priv *priv)
+{
+	struct net_device *netdev = priv->netdev;
 
 	hsnic_read_mac(priv);
 
 	netdev->netdev_ops = &hsnic_netdev_ops;
 	netdev->ethtool_ops = &hsnic_ethtool_ops;
 	netdev->stat_ops = &hsnic_stat_ops;
-	/* makes the netdev "ops locked": see the comment at the top */
+	/* makes the netdev "ops locked": see hsnic_netdev.c */
 	netdev->queue_mgmt_ops = &hsnic_queue_mgmt_ops;
 	netdev->watchdog_timeo = HSNIC_TX_TIMEOUT;
 	netdev->min_mtu = HSNIC_MIN_MTU;
 	netdev->max_mtu = HSNIC_MAX_MTU;
 	hsnic_set_features_init(priv);
+}
+
+static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
+{
+	struct device *dev = &pdev->dev;
+	struct net_device *netdev;
+	struct hsnic_priv *priv;
+	struct hsnic_caps caps;
+	void __iomem *regs;
+	u32 version;
+	unsigned int nqp;
+	int nvec, err;
+
+	err = hsnic_pci_map(pdev, &regs);
+	if (err)
+		return err;
+	err = hsnic_dev_check(pdev, regs, &version);
+	if (err)
+		return err;
+	err = hsnic_read_caps(dev, regs, &caps);
+	if (err)
+		return err;
+
+	/* vector 0 for device events, one per queue pair after it */
+	nvec = pci_alloc_irq_vectors(pdev, HSNIC_VEC_QP(0) + 1,
+				     HSNIC_VEC_QP(caps.max_qp - 1) + 1,
+				     PCI_IRQ_MSIX);
+	if (nvec < 0)
+		return dev_err_probe(dev, nvec,
+				     "failed to allocate MSI-X vectors\n");
+	nqp = nvec - HSNIC_VEC_QP(0);
+
+	netdev = alloc_etherdev_mqs(struct_size(priv, qps, nqp), nqp, nqp);
+	if (!netdev) {
+		err = -ENOMEM;
+		goto err_free_vectors;
+	}
+	SET_NETDEV_DEV(netdev, dev);
+
+	priv = netdev_priv(netdev);
+	priv->nr_qps = nqp;
+	priv->netdev = netdev;
+	hsnic_priv_init(priv, pdev, regs, &caps, nqp);
+	hsnic_netdev_init(priv);
 
 	err = netif_set_real_num_queues(netdev, priv->cfg.num_qp,
 					priv->cfg.num_qp);
@@ -331,7 +398,7 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	netif_info(priv, probe, netdev,
 		   "hsnic ABI %u.%u, features %#x, %u/%u queue pairs, MAC %pM\n",
 		   FIELD_GET(HSNIC_VERSION_MAJOR_MASK, version),
-		   FIELD_GET(HSNIC_VERSION_MINOR_MASK, version), features,
+		   FIELD_GET(HSNIC_VERSION_MINOR_MASK, version), caps.features,
 		   priv->cfg.num_qp, nqp, netdev->dev_addr);
 
 	return 0;

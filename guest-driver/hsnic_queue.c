@@ -168,6 +168,89 @@ static int hsnic_rx_fill_initial(struct hsnic_rx_ring *rx)
 	return 0;
 }
 
+/* Lay out RX queue @q in @rx, with nothing allocated yet. */
+static int hsnic_rx_ring_init(struct hsnic_priv *priv, unsigned int q,
+			      const struct netdev_queue_config *qcfg,
+			      struct hsnic_rx_ring *rx)
+{
+	u32 size = priv->cfg.rx_ring_size;
+
+	memset(rx, 0, sizeof(*rx));
+	rx->page_len = qcfg->rx_page_size ?: PAGE_SIZE;
+	/* ndo_validate_qcfg() saw this already; cheap to make sure */
+	if (!is_power_of_2(rx->page_len) || rx->page_len < PAGE_SIZE ||
+	    rx->page_len > priv->max_rx_buf)
+		return -EINVAL;
+
+	rx->dev = &priv->pdev->dev;
+	rx->size = size;
+	rx->mask = size - 1;
+	rx->cmpl_gen = true;
+	rx->hds = priv->cfg.hds;
+	rx->hds_thresh = rx->hds ? priv->cfg.hds_thresh : 0;
+	rx->xdp = priv->cfg.xdp;
+	rx->buf_len = hsnic_rx_layout(&priv->cfg, rx->page_len, &rx->headroom);
+	rx->hdr_headroom = rx->xdp ? XDP_PACKET_HEADROOM : HSNIC_RX_HEADROOM;
+	rx->hdr_buf_len = rx->xdp ? HSNIC_HDR_BUF_LEN_XDP : HSNIC_HDR_BUF_LEN;
+	rx->fill = hsnic_rx_fill_level(size, rx->page_len, rx->buf_len);
+	rx->db = priv->regs + HSNIC_DB_RX(q);
+	rx->db_rec = priv->db_rec ? &priv->db_rec[q] : NULL;
+	rx->hdr_db = priv->regs + HSNIC_DB_RX_HDR(q);
+
+	return 0;
+}
+
+/* Descriptor, completion and buffer arrays of @rx; the caller frees
+ * them on error, with hsnic_rx_ring_free().
+ */
+static int hsnic_rx_ring_alloc_mem(struct hsnic_rx_ring *rx)
+{
+	struct device *dev = rx->dev;
+	u32 size = rx->size;
+
+	rx->bufs = kvcalloc(size, sizeof(*rx->bufs), GFP_KERNEL);
+	if (!rx->bufs)
+		return -ENOMEM;
+	rx->desc = dma_alloc_coherent(dev, size * sizeof(*rx->desc),
+				      &rx->desc_dma, GFP_KERNEL);
+	if (!rx->desc)
+		return -ENOMEM;
+	rx->cmpl = dma_alloc_coherent(dev, size * sizeof(*rx->cmpl),
+				      &rx->cmpl_dma, GFP_KERNEL);
+	if (!rx->cmpl)
+		return -ENOMEM;
+
+	if (!rx->hds)
+		return 0;
+
+	rx->hdr_bufs = kvcalloc(size, sizeof(*rx->hdr_bufs), GFP_KERNEL);
+	if (!rx->hdr_bufs)
+		return -ENOMEM;
+	rx->hdr_desc = dma_alloc_coherent(dev, size * sizeof(*rx->hdr_desc),
+					  &rx->hdr_desc_dma, GFP_KERNEL);
+	if (!rx->hdr_desc)
+		return -ENOMEM;
+
+	return 0;
+}
+
+static int hsnic_rx_xdp_reg(struct hsnic_priv *priv, unsigned int q,
+			    struct hsnic_rx_ring *rx)
+{
+	int err;
+
+	/* the core keeps memory providers and XDP apart */
+	if (WARN_ON_ONCE(rx->unreadable))
+		return -EINVAL;
+	/* frags may grow to the end of their page */
+	err = __xdp_rxq_info_reg(&rx->xdp_rxq, priv->netdev, q, 0,
+				 rx->page_len);
+	if (err)
+		return err;
+	return xdp_rxq_info_reg_mem_model(&rx->xdp_rxq, MEM_TYPE_PAGE_POOL,
+					  rx->pp);
+}
+
 /* Allocate the rings, page pools and buffers of RX queue @q with the
  * queue configuration @qcfg (rx_page_size), laid out for XDP if
  * priv->cfg.xdp. Runs with the netdev instance lock held, which
@@ -190,7 +273,7 @@ int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
 		.dma_dir	= DMA_FROM_DEVICE,
 	};
 	struct page_pool *pool;
-	int err = -ENOMEM;
+	int err;
 
 	/* header buffers hold a useful header stack and the frames that
 	 * hds_thresh keeps whole
@@ -202,55 +285,19 @@ int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
 		     HSNIC_MIN_RX_BUF);
 	BUILD_BUG_ON(HSNIC_RX_PAGE_MAX > HSNIC_MAX_RX_BUF);
 
-	memset(rx, 0, sizeof(*rx));
-	rx->page_len = qcfg->rx_page_size ?: PAGE_SIZE;
-	/* ndo_validate_qcfg() saw this already; cheap to make sure */
-	if (!is_power_of_2(rx->page_len) || rx->page_len < PAGE_SIZE ||
-	    rx->page_len > priv->max_rx_buf)
-		return -EINVAL;
+	err = hsnic_rx_ring_init(priv, q, qcfg, rx);
+	if (err)
+		return err;
 
-	rx->dev = dev;
-	rx->size = size;
-	rx->mask = size - 1;
-	rx->cmpl_gen = true;
-	rx->hds = priv->cfg.hds;
-	rx->hds_thresh = rx->hds ? priv->cfg.hds_thresh : 0;
-	rx->xdp = priv->cfg.xdp;
-	rx->buf_len = hsnic_rx_layout(&priv->cfg, rx->page_len, &rx->headroom);
-	rx->hdr_headroom = rx->xdp ? XDP_PACKET_HEADROOM : HSNIC_RX_HEADROOM;
-	rx->hdr_buf_len = rx->xdp ? HSNIC_HDR_BUF_LEN_XDP : HSNIC_HDR_BUF_LEN;
-	rx->fill = hsnic_rx_fill_level(size, rx->page_len, rx->buf_len);
-	rx->db = priv->regs + HSNIC_DB_RX(q);
-	rx->db_rec = priv->db_rec ? &priv->db_rec[q] : NULL;
-	rx->hdr_db = priv->regs + HSNIC_DB_RX_HDR(q);
 	/* XDP_TX sends from the buffers as they are */
 	if (rx->xdp)
 		pp.dma_dir = DMA_BIDIRECTIONAL;
 
-	rx->bufs = kvcalloc(size, sizeof(*rx->bufs), GFP_KERNEL);
-	if (!rx->bufs)
-		goto err_free;
-	rx->desc = dma_alloc_coherent(dev, size * sizeof(*rx->desc),
-				      &rx->desc_dma, GFP_KERNEL);
-	if (!rx->desc)
-		goto err_free;
-	rx->cmpl = dma_alloc_coherent(dev, size * sizeof(*rx->cmpl),
-				      &rx->cmpl_dma, GFP_KERNEL);
-	if (!rx->cmpl)
+	err = hsnic_rx_ring_alloc_mem(rx);
+	if (err)
 		goto err_free;
 
 	if (rx->hds) {
-		rx->hdr_bufs = kvcalloc(size, sizeof(*rx->hdr_bufs),
-					GFP_KERNEL);
-		if (!rx->hdr_bufs)
-			goto err_free;
-		rx->hdr_desc = dma_alloc_coherent(dev,
-						  size * sizeof(*rx->hdr_desc),
-						  &rx->hdr_desc_dma,
-						  GFP_KERNEL);
-		if (!rx->hdr_desc)
-			goto err_free;
-
 		/* header buffers: host pages, split into fragments */
 		pp.order = 0;
 		pp.max_len = PAGE_SIZE;
@@ -279,18 +326,7 @@ int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
 	rx->unreadable = page_pool_is_unreadable(pool);
 
 	if (rx->xdp) {
-		/* the core keeps memory providers and XDP apart */
-		if (WARN_ON_ONCE(rx->unreadable)) {
-			err = -EINVAL;
-			goto err_free;
-		}
-		/* frags may grow to the end of their page */
-		err = __xdp_rxq_info_reg(&rx->xdp_rxq, priv->netdev, q, 0,
-					 rx->page_len);
-		if (err)
-			goto err_free;
-		err = xdp_rxq_info_reg_mem_model(&rx->xdp_rxq,
-						 MEM_TYPE_PAGE_POOL, rx->pp);
+		err = hsnic_rx_xdp_reg(priv, q, rx);
 		if (err)
 			goto err_free;
 	}
