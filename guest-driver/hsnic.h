@@ -379,8 +379,8 @@ static inline u32 hsnic_hdr_posted(const struct hsnic_rx_ring *rx)
 }
 
 /* The files are layered, each calling only into the ones listed before
- * it (README.md): rpc and stats program and read the device, txrx is the
- * hot path, queue the queue life cycle, netdev brings the interface up and
+ * it (README.md): rpc and stats program and read the device, tx and txrx
+ * are the hot path, queue the queue life cycle, netdev brings the interface up and
  * down, ethtool and debugfs translate user requests, pci probes.
  */
 
@@ -427,7 +427,8 @@ void hsnic_fetch_tx_stats(struct hsnic_qp *qp, struct hsnic_tx_stats *s);
 void hsnic_get_stats64(struct net_device *netdev,
 		       struct rtnl_link_stats64 *stats);
 
-/* hsnic_txrx.c */
+/* hsnic_tx.c */
+__printf(2, 3) void hsnic_qp_fault(struct hsnic_qp *qp, const char *fmt, ...);
 void hsnic_tx_unmap(struct device *dev, struct hsnic_tx_buf *buf);
 void hsnic_tx_buf_free(struct hsnic_tx_buf *buf, int budget,
 		       struct xdp_frame_bulk *bq);
@@ -435,8 +436,13 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev);
 netdev_features_t hsnic_features_check(struct sk_buff *skb,
 				       struct net_device *netdev,
 				       netdev_features_t features);
+bool hsnic_xdp_tx(struct hsnic_qp *qp, struct xdp_buff *xdp);
+void hsnic_xdp_tx_flush(struct hsnic_qp *qp);
 int hsnic_xdp_xmit(struct net_device *netdev, int n,
 		   struct xdp_frame **frames, u32 flags);
+void hsnic_tx_clean(struct hsnic_qp *qp, int budget);
+
+/* hsnic_txrx.c */
 u32 hsnic_rx_refill(struct hsnic_rx_ring *rx, gfp_t gfp);
 void hsnic_rx_kick(struct hsnic_rx_ring *rx);
 int hsnic_poll(struct napi_struct *napi, int budget);
