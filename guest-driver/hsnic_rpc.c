@@ -167,6 +167,38 @@ static u32 hsnic_rule_ports(__be16 sport, __be16 dport)
 	       FIELD_PREP(HSNIC_RULE_DPORT_MASK, be16_to_cpu(dport));
 }
 
+/* What a rule matching device flow type @flow does: the CTRL and DEST
+ * register values.
+ */
+static int hsnic_rule_action_to_hw(const struct ethtool_rx_flow_spec *fs,
+				   u32 rss_context, u32 flow,
+				   struct hsnic_rule_hw *hw)
+{
+	u32 action, queue = 0, ctx = 0;
+
+	if (fs->ring_cookie == RX_CLS_FLOW_DISC) {
+		action = HSNIC_ACTION_DROP;
+	} else if (fs->ring_cookie == RX_CLS_FLOW_WAKE ||
+		   ethtool_get_flow_spec_ring_vf(fs->ring_cookie)) {
+		return -EOPNOTSUPP;
+	} else if (fs->flow_type & FLOW_RSS) {
+		action = HSNIC_ACTION_RSS;
+		ctx = rss_context;
+		queue = ethtool_get_flow_spec_ring(fs->ring_cookie);
+	} else {
+		action = HSNIC_ACTION_QUEUE;
+		queue = ethtool_get_flow_spec_ring(fs->ring_cookie);
+	}
+
+	hw->ctrl = HSNIC_RULE_VALID |
+		   FIELD_PREP(HSNIC_RULE_ACTION_MASK, action) |
+		   FIELD_PREP(HSNIC_RULE_FLOW_MASK, flow);
+	hw->dest = FIELD_PREP(HSNIC_RULE_QUEUE_MASK, queue) |
+		   FIELD_PREP(HSNIC_RULE_CTX_MASK, ctx);
+
+	return 0;
+}
+
 /* Translate an ethtool rule into register values. The masks have the
  * device's meaning already: a set bit is a bit that must match.
  */
@@ -174,7 +206,7 @@ int hsnic_rule_to_hw(const struct ethtool_rx_flow_spec *fs,
 		     u32 rss_context, struct hsnic_rule_hw *hw)
 {
 	u32 flow_type = fs->flow_type & ~FLOW_RSS;
-	u32 flow, action, queue = 0, ctx = 0;
+	u32 flow;
 
 	memset(hw, 0, sizeof(*hw));
 
@@ -248,27 +280,7 @@ int hsnic_rule_to_hw(const struct ethtool_rx_flow_spec *fs,
 		return -EOPNOTSUPP;
 	}
 
-	if (fs->ring_cookie == RX_CLS_FLOW_DISC) {
-		action = HSNIC_ACTION_DROP;
-	} else if (fs->ring_cookie == RX_CLS_FLOW_WAKE ||
-		   ethtool_get_flow_spec_ring_vf(fs->ring_cookie)) {
-		return -EOPNOTSUPP;
-	} else if (fs->flow_type & FLOW_RSS) {
-		action = HSNIC_ACTION_RSS;
-		ctx = rss_context;
-		queue = ethtool_get_flow_spec_ring(fs->ring_cookie);
-	} else {
-		action = HSNIC_ACTION_QUEUE;
-		queue = ethtool_get_flow_spec_ring(fs->ring_cookie);
-	}
-
-	hw->ctrl = HSNIC_RULE_VALID |
-		   FIELD_PREP(HSNIC_RULE_ACTION_MASK, action) |
-		   FIELD_PREP(HSNIC_RULE_FLOW_MASK, flow);
-	hw->dest = FIELD_PREP(HSNIC_RULE_QUEUE_MASK, queue) |
-		   FIELD_PREP(HSNIC_RULE_CTX_MASK, ctx);
-
-	return 0;
+	return hsnic_rule_action_to_hw(fs, rss_context, flow, hw);
 }
 
 /* Invalidate rule @i, then, with @hw, write its fields and CTRL last. */
