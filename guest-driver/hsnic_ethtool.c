@@ -706,8 +706,7 @@ static int hsnic_get_rxfh_fields(struct net_device *netdev,
 	if (t < 0)
 		return t;
 
-	bits = (ctx->fields & HSNIC_RSS_FIELDS_MASK(t)) >>
-	       HSNIC_RSS_FIELDS_SHIFT(t);
+	bits = field_get(HSNIC_RSS_FIELDS_MASK(t), ctx->fields);
 	nfc->data = 0;
 	if (bits & HSNIC_RSS_SRC_IP)
 		nfc->data |= RXH_IP_SRC;
@@ -756,7 +755,7 @@ static int hsnic_set_rxfh_fields(struct net_device *netdev,
 		bits |= HSNIC_RSS_DST_PORT;
 
 	ctx->fields &= ~HSNIC_RSS_FIELDS_MASK(t);
-	ctx->fields |= bits << HSNIC_RSS_FIELDS_SHIFT(t);
+	ctx->fields |= field_prep(HSNIC_RSS_FIELDS_MASK(t), bits);
 	hsnic_rss_write(priv, nfc->rss_context);
 	return 0;
 }

@@ -91,12 +91,9 @@ static void hsnic_read_mac(struct hsnic_priv *priv)
 	u32 hi = hsnic_rd32(priv, HSNIC_REG_MAC_HI);
 	u8 addr[ETH_ALEN];
 
-	addr[0] = lo;
-	addr[1] = lo >> 8;
-	addr[2] = lo >> 16;
-	addr[3] = lo >> 24;
-	addr[4] = hi;
-	addr[5] = hi >> 8;
+	/* byte 0 in bits 7:0 of MAC_LO, bytes 4 and 5 in 15:0 of MAC_HI */
+	put_unaligned_le32(lo, addr);
+	put_unaligned_le16(hi, addr + 4);
 
 	if (is_valid_ether_addr(addr)) {
 		eth_hw_addr_set(netdev, addr);
