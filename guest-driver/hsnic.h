@@ -17,6 +17,7 @@
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
+#include <net/netdev_queues.h>
 #include <net/netmem.h>
 #include <net/xdp.h>
 
@@ -361,58 +362,131 @@ static inline void hsnic_wr32(const struct hsnic_priv *priv, u32 reg, u32 val)
 	writel(val, priv->regs + reg);
 }
 
-/* hsnic_main.c */
-void hsnic_schedule_reset(struct hsnic_priv *priv);
-int hsnic_reconfigure(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
-		      struct netlink_ext_ack *extack);
-u32 hsnic_rxq_ctrl(const struct hsnic_priv *priv,
-		   const struct hsnic_rx_ring *rx);
-int hsnic_check_mtu(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
-		    const struct bpf_prog *prog, u32 mtu,
-		    struct netlink_ext_ack *extack);
-bool hsnic_any_mp(struct hsnic_priv *priv);
-void hsnic_qp_napi_on(struct hsnic_qp *qp);
-void hsnic_qp_napi_off(struct hsnic_qp *qp);
+/* A reset re-creates the queues: from any context, including NAPI. */
+static inline void hsnic_schedule_reset(struct hsnic_priv *priv)
+{
+	schedule_work(&priv->reset_task);
+}
+
+static inline u32 hsnic_rx_posted(const struct hsnic_rx_ring *rx)
+{
+	return (rx->tail - rx->head) & rx->mask;
+}
+
+static inline u32 hsnic_hdr_posted(const struct hsnic_rx_ring *rx)
+{
+	return (rx->hdr_tail - rx->hdr_head) & rx->mask;
+}
+
+/* The files are layered, each calling only into the ones listed before
+ * it (README.md): rpc and stats program and read the device, tx and txrx
+ * are the hot path, queue the queue life cycle, netdev brings the interface up and
+ * down, ethtool and debugfs translate user requests, pci probes.
+ */
+
+/* hsnic_rpc.c */
+
+/* Register values of a flow steering rule. */
+struct hsnic_rule_hw {
+	u32 ctrl;
+	u32 dest;
+	u32 ports;
+	u32 ports_mask;
+	u32 proto;
+	u32 src[4];
+	u32 src_mask[4];
+	u32 dst[4];
+	u32 dst_mask[4];
+};
+
+void hsnic_write_rx_mode(struct hsnic_priv *priv, bool any_mc);
+void hsnic_hw_config(struct hsnic_priv *priv, bool any_mc);
+void hsnic_coal_write(struct hsnic_priv *priv);
+void hsnic_rss_write(struct hsnic_priv *priv, unsigned int ctx);
+void hsnic_rss_fill_default(u8 *indir, u32 num_qp);
+void hsnic_rss_init(struct hsnic_priv *priv);
+void hsnic_rss_default_indir(struct hsnic_priv *priv);
+int hsnic_rule_to_hw(const struct ethtool_rx_flow_spec *fs, u32 rss_context,
+		     struct hsnic_rule_hw *hw);
+void hsnic_rule_write(struct hsnic_priv *priv, unsigned int i,
+		      const struct hsnic_rule_hw *hw);
+void hsnic_rules_write_all(struct hsnic_priv *priv);
+void hsnic_rules_clear(struct hsnic_priv *priv);
+
+/* hsnic_stats.c */
+extern const struct netdev_stat_ops hsnic_stat_ops;
 u64 hsnic_read_stat64(struct hsnic_priv *priv, u32 lo, u32 hi);
 u64 hsnic_rxq_hw_stat(struct hsnic_priv *priv, unsigned int q,
 		      enum hsnic_rx_qstat i);
 u64 hsnic_txq_hw_stat(struct hsnic_priv *priv, unsigned int q,
 		      enum hsnic_tx_qstat i);
 u64 hsnic_dev_hw_stat(struct hsnic_priv *priv, enum hsnic_dstat i);
+void hsnic_hw_stats_fold(struct hsnic_priv *priv);
 void hsnic_fetch_rx_stats(struct hsnic_qp *qp, struct hsnic_rx_stats *s);
 void hsnic_fetch_tx_stats(struct hsnic_qp *qp, struct hsnic_tx_stats *s);
+void hsnic_get_stats64(struct net_device *netdev,
+		       struct rtnl_link_stats64 *stats);
+
+/* hsnic_tx.c */
+__printf(2, 3) void hsnic_qp_fault(struct hsnic_qp *qp, const char *fmt, ...);
+void hsnic_tx_unmap(struct device *dev, struct hsnic_tx_buf *buf);
+void hsnic_tx_buf_free(struct hsnic_tx_buf *buf, int budget,
+		       struct xdp_frame_bulk *bq);
+netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev);
+netdev_features_t hsnic_features_check(struct sk_buff *skb,
+				       struct net_device *netdev,
+				       netdev_features_t features);
+bool hsnic_xdp_tx(struct hsnic_qp *qp, struct xdp_buff *xdp);
+void hsnic_xdp_tx_flush(struct hsnic_qp *qp);
+int hsnic_xdp_xmit(struct net_device *netdev, int n,
+		   struct xdp_frame **frames, u32 flags);
+void hsnic_tx_clean(struct hsnic_qp *qp, int budget);
 
 /* hsnic_txrx.c */
+u32 hsnic_rx_refill(struct hsnic_rx_ring *rx, gfp_t gfp);
+void hsnic_rx_kick(struct hsnic_rx_ring *rx);
+int hsnic_poll(struct napi_struct *napi, int budget);
+irqreturn_t hsnic_qp_irq(int irq, void *data);
+void hsnic_refill_timer(struct timer_list *t);
+
+/* hsnic_queue.c */
+extern const struct netdev_queue_mgmt_ops hsnic_queue_mgmt_ops;
+int hsnic_tx_ring_alloc(struct hsnic_qp *qp);
+void hsnic_tx_ring_free(struct hsnic_qp *qp);
 u32 hsnic_rx_layout(const struct hsnic_cfg *cfg, u32 page_len,
 		    u32 *headroom);
 u32 hsnic_xdp_max_frame(const struct hsnic_cfg *cfg,
 			const struct bpf_prog *prog);
-int hsnic_tx_ring_alloc(struct hsnic_qp *qp);
-void hsnic_tx_ring_free(struct hsnic_qp *qp);
 int hsnic_rx_ring_alloc(struct hsnic_priv *priv, unsigned int q,
 			const struct netdev_queue_config *qcfg,
 			struct hsnic_rx_ring *rx);
 void hsnic_rx_ring_free(struct hsnic_rx_ring *rx);
 int hsnic_rx_ring_rewind(struct hsnic_rx_ring *rx);
-void hsnic_rx_kick(struct hsnic_rx_ring *rx);
-netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev);
-netdev_features_t hsnic_features_check(struct sk_buff *skb,
-				       struct net_device *netdev,
-				       netdev_features_t features);
-int hsnic_xdp_xmit(struct net_device *netdev, int n,
-		   struct xdp_frame **frames, u32 flags);
-int hsnic_poll(struct napi_struct *napi, int budget);
-irqreturn_t hsnic_qp_irq(int irq, void *data);
-void hsnic_refill_timer(struct timer_list *t);
+int hsnic_queue_disable(struct hsnic_priv *priv, u32 base, const char *type,
+			unsigned int q);
+int hsnic_txq_start(struct hsnic_priv *priv, struct hsnic_qp *qp);
+u32 hsnic_rxq_ctrl(const struct hsnic_priv *priv,
+		   const struct hsnic_rx_ring *rx);
+int hsnic_rxq_start(struct hsnic_priv *priv, struct hsnic_qp *qp);
+void hsnic_qp_napi_on(struct hsnic_qp *qp);
+void hsnic_qp_napi_off(struct hsnic_qp *qp);
+bool hsnic_any_mp(struct hsnic_priv *priv);
+
+/* hsnic_netdev.c */
+extern const struct net_device_ops hsnic_netdev_ops;
+int hsnic_hw_reset(struct device *dev, void __iomem *regs);
+void hsnic_update_link(struct hsnic_priv *priv);
+void hsnic_events_enable(struct hsnic_priv *priv);
+void hsnic_down(struct hsnic_priv *priv);
+int hsnic_reconfigure(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
+		      struct netlink_ext_ack *extack);
+void hsnic_reset_task(struct work_struct *work);
+int hsnic_check_mtu(struct hsnic_priv *priv, const struct hsnic_cfg *cfg,
+		    const struct bpf_prog *prog, u32 mtu,
+		    struct netlink_ext_ack *extack);
 
 /* hsnic_ethtool.c */
 extern const struct ethtool_ops hsnic_ethtool_ops;
-void hsnic_rss_init(struct hsnic_priv *priv);
-void hsnic_rss_default_indir(struct hsnic_priv *priv);
-void hsnic_rss_write(struct hsnic_priv *priv, unsigned int ctx);
-void hsnic_rules_write_all(struct hsnic_priv *priv);
-void hsnic_rules_clear(struct hsnic_priv *priv);
-void hsnic_coal_write(struct hsnic_priv *priv);
 
 /* hsnic_debugfs.c */
 void hsnic_debugfs_register(void);

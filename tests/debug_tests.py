@@ -43,7 +43,7 @@ GDB_HIT_TIMEOUT = int(os.environ.get("HSNIC_GDB_TIMEOUT", "300"))
 # (function, where it is, a caller its backtrace must show: any of these)
 BREAKPOINTS = (
     ("hsnic_poll", "hsnic_txrx.c", ("__napi_poll", "net_rx_action")),
-    ("hsnic_queue_start", "hsnic_main.c", ("netdev_rx_queue_restart",)),
+    ("hsnic_queue_start", "hsnic_queue.c", ("netdev_rx_queue_restart",)),
 )
 
 # Runs inside gdb (gdb -batch -nx -x <vm>/gdbinit -x this): after the
