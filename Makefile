@@ -10,7 +10,13 @@
 #   make test-soak  the full soaks (1000 RX queue restarts, 1 GiB through
 #                   ncdevmem, 100 device resets under traffic); CI runs
 #                   shorter versions of the same tests (docs/lab.md)
-#   make check-style  QEMU and kernel checkpatch on our C code
+#   make check-style  QEMU and kernel checkpatch on our C code, and the
+#                   call graph of the device's and the driver's files
+#                   (no cycle, no file over 1,400 lines, no function over
+#                   100; drawn into build/callgraph-*.png)
+#   make qemu-series  the QEMU side as an upstream-style patch series
+#                   (build/qemu-series/), checked: checkpatch, git am onto
+#                   the QEMU the build uses, same tree as the build's
 #   make test-sanitize  the test suite on QEMU built with ASan + UBSan and a
 #                   debug guest kernel (KASAN, lockdep, kmemleak, DMA-API
 #                   debug, refcount trackers); docs/reliability.md
@@ -29,7 +35,7 @@ PYTHON := /usr/bin/python3
 
 .PHONY: all builds deps qemu kernel driver rootfs selftests demo test test-unit \
 	unit-build check-style clean bench bench-tokens test-sanitize fuzz debug \
-	test-soak
+	test-soak callgraph qemu-series
 
 # The builders run side by side (QEMU, the kernel, the root filesystem):
 # on 2 cores a cold build then overlaps one builder's serial steps
@@ -88,8 +94,18 @@ test-sanitize: deps unit-build
 	$(PYTHON) tests/run.py --junit build/junit-sanitize.xml \
 		--tier $(or $(HSNIC_TEST_TIER),all)
 
-check-style:
+check-style: callgraph
 	scripts/check-style.sh
+
+callgraph:
+	@mkdir -p build
+	$(PYTHON) scripts/callgraph.py hw/net/hsnic --max-file-lines 1400 \
+		--max-func-lines 100 --png build/callgraph-device.png
+	$(PYTHON) scripts/callgraph.py guest-driver --max-file-lines 1400 \
+		--max-func-lines 100 --png build/callgraph-driver.png
+
+qemu-series: deps
+	scripts/qemu-series.sh $(SERIES_ARGS)
 
 bench: all
 	rc=0; $(PYTHON) scripts/bench.py $(BENCH_ARGS) || rc=$$?; \

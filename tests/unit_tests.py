@@ -4,6 +4,7 @@ import base64
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -422,3 +423,69 @@ def env_boot_retry():
         assert len(starts) == 4
     finally:
         hsniclab.Lab = real
+
+
+def _callgraph(*args):
+    return subprocess.run([sys.executable,
+                           os.path.join(TOP, "scripts", "callgraph.py")] +
+                          list(args), capture_output=True, text=True)
+
+
+@test(unit, "callgraph-sees-cycles-and-long-functions")
+def callgraph_selftest():
+    # The checker itself: a cycle through a header inline and through an
+    # ops table, a long function, and a static name that is no edge.
+    with tempfile.TemporaryDirectory() as d:
+        files = {
+            "x.h": "static inline int x_get(void)\n{\n\treturn b_val();\n}\n"
+                   "int a_fn(int v);\n",
+            "a.c": '#include "x.h"\n/* b_val() in a comment */\n'
+                   "static int helper(void)\n{\n\treturn 1;\n}\n"
+                   "int a_fn(int v)\n{\n\tconst char *s = \"c_fn()\";\n"
+                   "\treturn x_get() + v + helper() + !s;\n}\n",
+            "b.c": "int b_val(void)\n{\n\treturn 2;\n}\n"
+                   "static int helper(void)\n{\n" + "\tb_val();\n" * 12 +
+                   "\treturn 0;\n}\n",
+            "c.c": "int c_fn(void)\n{\n\treturn 3;\n}\n"
+                   "static const struct ops { int (*f)(int); } o = {\n"
+                   "\t.f = a_fn,\n};\n",
+        }
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        # acyclic so far: c.c -> a.c -> x.h -> b.c
+        res = _callgraph(d, "-v")
+        assert res.returncode == 0, res.stdout + res.stderr
+        for edge in ("a.c -> x.h: a_fn -> x_get",
+                     "x.h -> b.c: x_get -> b_val",
+                     "c.c -> a.c: (file scope) -> a_fn"):
+            assert edge in res.stdout, (edge, res.stdout)
+        assert "a.c -> b.c" not in res.stdout, res.stdout  # comment
+        assert "a.c -> c.c" not in res.stdout, res.stdout  # string
+        assert "-> helper" not in res.stdout, res.stdout   # static
+        res = _callgraph(d, "--max-func-lines", "10")
+        assert res.returncode == 1, res.stdout
+        assert "FAIL: helper (b.c:5): 16 lines (limit 10)" in res.stdout, \
+            res.stdout
+        # b.c calling into c.c closes the circle c -> a -> x.h -> b -> c
+        with open(os.path.join(d, "b.c"), "a") as f:
+            f.write("int b_more(void)\n{\n\treturn c_fn();\n}\n")
+        res = _callgraph(d)
+        assert res.returncode == 1, res.stdout
+        assert "FAIL: call cycle between a.c, b.c, c.c, x.h" in res.stdout, \
+            res.stdout
+
+
+@test(unit, "device-and-driver-files-are-layered")
+def callgraph_layers():
+    # Issue 17's rule: calls run one way between the files of the device
+    # model and of the driver; no file over 1,400 lines, no function over
+    # 100. The PNGs are the drawings docs point at.
+    os.makedirs(os.path.join(TOP, "build"), exist_ok=True)
+    for name, path in (("device", "hw/net/hsnic"),
+                       ("driver", "guest-driver")):
+        res = _callgraph(os.path.join(TOP, path), "--max-file-lines", "1400",
+                         "--max-func-lines", "100", "--png",
+                         os.path.join(TOP, "build", "callgraph-%s.png" % name))
+        assert res.returncode == 0, "%s:\n%s%s" % (path, res.stdout,
+                                                  res.stderr)
