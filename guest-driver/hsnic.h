@@ -212,6 +212,9 @@ struct hsnic_tx_stats {
 				 * TX queue lock)
 				 */
 	u64 xdp_xmit_errors;	/* frames it refused */
+	u64 linearized;		/* frames copied into one buffer: more
+				 * fragments than max_desc
+				 */
 	struct u64_stats_sync xmit_syncp;
 };
 

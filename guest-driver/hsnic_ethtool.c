@@ -234,6 +234,7 @@ static const char hsnic_dstat_names[HSNIC_DSTAT_NUM][ETH_GSTRING_LEN] = {
 static const char hsnic_tx_stat_names[][ETH_GSTRING_LEN] = {
 	"packets", "bytes", "dropped", "errors", "stops", "wakes", "csum",
 	"tso_packets", "tso_bytes", "tso_segs", "xdp_xmit", "xdp_xmit_errors",
+	"linearized",
 };
 
 /* xdp_*: verdicts of the program; xdp_*_errors: those of them that could
@@ -353,6 +354,7 @@ static void hsnic_get_ethtool_stats(struct net_device *netdev,
 		*data++ = tx.tso_segs;
 		*data++ = tx.xdp_xmit;
 		*data++ = tx.xdp_xmit_errors;
+		*data++ = tx.linearized;
 
 		hsnic_fetch_rx_stats(qp, &rx);
 		*data++ = rx.packets;

@@ -125,6 +125,7 @@ void hsnic_fetch_tx_stats(struct hsnic_qp *qp, struct hsnic_tx_stats *s)
 		s->tso_segs = tx->tso_segs;
 		s->xdp_xmit = tx->xdp_xmit;
 		s->xdp_xmit_errors = tx->xdp_xmit_errors;
+		s->linearized = tx->linearized;
 	} while (u64_stats_fetch_retry(&tx->xmit_syncp, start));
 }
 

@@ -285,15 +285,23 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 	if (skb_frags_readable(skb) && skb_put_padto(skb, ETH_ZLEN))
 		goto drop_freed;
 
-	shinfo = skb_shinfo(skb);
 	if (!hsnic_tx_offloads(skb, &cmd, &bytes, &segs))
 		goto drop;
 
 	/* a frame with unreadable (devmem) frags cannot be linearized and
 	 * is dropped; only rings shorter than 2 * MAX_SKB_FRAGS need this
 	 */
-	if (shinfo->nr_frags + 1 > tx->max_desc && skb_linearize(skb))
-		goto drop;
+	if (skb_shinfo(skb)->nr_frags + 1 > tx->max_desc) {
+		if (skb_linearize(skb))
+			goto drop;
+		u64_stats_update_begin(&qp->tx_stats.xmit_syncp);
+		qp->tx_stats.linearized++;
+		u64_stats_update_end(&qp->tx_stats.xmit_syncp);
+	}
+	/* skb_checksum_help() and skb_linearize() may have given the skb a
+	 * new head, and the shared info with it: read it only now
+	 */
+	shinfo = skb_shinfo(skb);
 	nr_frags = shinfo->nr_frags;
 
 	/* the queue is stopped before the ring can run out, so this only

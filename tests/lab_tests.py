@@ -174,6 +174,77 @@ test(_rsc, "rsc-hds-off-%dmib-sha256" % RSC_MIB)(
     lambda env: check_rsc_transfer(env, "off"))
 
 
+def tx_sum(stats, suffix):
+    return sum(v for k, v in stats.items()
+               if re.match(r"tx\d+_%s$" % suffix, k))
+
+
+# A TX ring of 8 descriptors lets one frame use 3 (max_desc): frames with
+# more fragments are linearized by the driver, which must then read the
+# skb's shared info again (skb_linearize() may move the head and it).
+def check_small_tx_ring(env):
+    vm, pfx, _ = env.ends[0]
+    dev = env.dev(0)
+    _, out = vm.run("%sethtool -g %s" % (pfx, dev), check=True)
+    ring = re.findall(r"^TX:\s+(\d+)", out, re.M)[-1]
+    before = ethtool_stats(vm, pfx, dev)
+    vm.run("%sethtool -G %s tx 8" % (pfx, dev), timeout=60, check=True)
+    try:
+        check_transfer(env, 16)
+    finally:
+        vm.run("%sethtool -G %s tx %s" % (pfx, dev, ring), timeout=60,
+               check=True)
+    after = ethtool_stats(vm, pfx, dev)
+    lin, dropped, errors = (tx_sum(after, k) - tx_sum(before, k)
+                            for k in ("linearized", "dropped", "errors"))
+    guest = after["hw_guest_errors"] - before["hw_guest_errors"]
+    print("    %d frames linearized; %d dropped by the driver, %d by the "
+          "device; %d guest errors" % (lin, dropped, errors, guest))
+    assert lin > 0, "no frame took the linearize path"
+    assert dropped == errors == guest == 0, "frames lost on the way out"
+
+
+test(_rsc, "tx-ring-8-linearized-16mib-sha256")(check_small_tx_ring)
+
+
+# The sanitizer tier's own boot check (docs/reliability.md): the debug
+# kernel booted HSNIC_BOOTS times (default 30) on `loop`; any console
+# alarm (KASAN, lockdep, WARN ...) or a boot that never reaches the agent
+# fails it. Registered only with the debug kernel (make test-sanitize).
+BOOTS = int(os.environ.get("HSNIC_BOOTS", "30"))
+if os.environ.get("HSNIC_KERNEL_DEBUG"):
+    _boots = group("debug-kernel-boots", tier="slow")
+
+    @test(_boots, "boot-x%d-no-report" % BOOTS)
+    def debug_kernel_boots():
+        reports, hangs, secs = [], 0, []
+        for i in range(BOOTS):
+            lb = hsniclab.Lab("loop", "hsnic", quiet=True)
+            t0 = time.monotonic()
+            state = "up"
+            try:
+                lb.start()
+                secs.append(time.monotonic() - t0)
+            except hsniclab.LabError as e:
+                hangs += 1
+                state = "no agent:\n      " + "\n      ".join(
+                    str(e).splitlines()[-12:])
+            finally:
+                for vm in getattr(lb, "vms", []):
+                    if vm.console_alarms():
+                        reports.append("boot %d:\n%s" % (
+                            i + 1, vm.alarm_report()))
+                        state += ", console alarm"
+                lb.stop()
+            print("    boot %d of %d: %s in %.0f s" % (
+                i + 1, BOOTS, state, time.monotonic() - t0))
+        print("    %d boots, %d hung, %d with a report; up in %.0f-%.0f s"
+              % (BOOTS, hangs, len(reports), min(secs or [0]),
+                 max(secs or [0])))
+        assert not reports, "\n".join(reports)
+        assert not hangs, "%d of %d boots hung" % (hangs, BOOTS)
+
+
 dev = group("qemu-device", tier="lab")
 
 
