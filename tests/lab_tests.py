@@ -12,8 +12,8 @@ import time
 
 import hsniclab
 from lib.checks import (BLOB_MIB, carrier, check_ping, check_transfer,
-                        ethtool_stats, ip, start_receiver, wait_carrier,
-                        wait_listening)
+                        ethtool_stats, ip, queue_sum, start_receiver,
+                        wait_carrier, wait_listening)
 from lib.env import Env, setup, shared_group, teardown
 from lib.harness import group, test
 
@@ -138,11 +138,6 @@ test(_tcp, "tcp-16mib-sha256")(lambda env: check_transfer(env, 16))
 RSC_MIB = int(os.environ.get("HSNIC_RSC_MIB", "64"))
 
 
-def rsc_sum(stats, suffix):
-    return sum(v for k, v in stats.items()
-               if re.match(r"rx\d+_%s$" % suffix, k))
-
-
 def check_rsc_transfer(env, hds):
     vm, pfx, _ = env.ends[1]
     dev = env.dev(1)
@@ -155,11 +150,10 @@ def check_rsc_transfer(env, hds):
     before = ethtool_stats(vm, pfx, dev)
     check_transfer(env, RSC_MIB)
     after = ethtool_stats(vm, pfx, dev)
-    frames = rsc_sum(after, "hw_rsc_frames") - rsc_sum(before, "hw_rsc_frames")
-    segs = rsc_sum(after, "hw_rsc_segs") - rsc_sum(before, "hw_rsc_segs")
-    gro = (rsc_sum(after, "gro_hw_packets") -
-           rsc_sum(before, "gro_hw_packets"))
-    errors = rsc_sum(after, "errors") - rsc_sum(before, "errors")
+    frames, segs, gro, errors = (
+        queue_sum(after, "rx", k) - queue_sum(before, "rx", k)
+        for k in ("hw_rsc_frames", "hw_rsc_segs", "gro_hw_packets",
+                  "errors"))
     print("    tcp-data-split %s: %d coalesced frames of %d segments "
           "(%.1f per frame)" % (hds, frames, segs, segs / max(frames, 1)))
     assert frames > 0 and segs >= 2 * frames, (frames, segs)
@@ -172,11 +166,6 @@ test(_rsc, "rsc-hds-on-%dmib-sha256" % RSC_MIB)(
     lambda env: check_rsc_transfer(env, "on"))
 test(_rsc, "rsc-hds-off-%dmib-sha256" % RSC_MIB)(
     lambda env: check_rsc_transfer(env, "off"))
-
-
-def tx_sum(stats, suffix):
-    return sum(v for k, v in stats.items()
-               if re.match(r"tx\d+_%s$" % suffix, k))
 
 
 # A TX ring of 8 descriptors lets one frame use 3 (max_desc): frames with
@@ -195,8 +184,9 @@ def check_small_tx_ring(env):
         vm.run("%sethtool -G %s tx %s" % (pfx, dev, ring), timeout=60,
                check=True)
     after = ethtool_stats(vm, pfx, dev)
-    lin, dropped, errors = (tx_sum(after, k) - tx_sum(before, k)
-                            for k in ("linearized", "dropped", "errors"))
+    lin, dropped, errors = (
+        queue_sum(after, "tx", k) - queue_sum(before, "tx", k)
+        for k in ("linearized", "dropped", "errors"))
     guest = after["hw_guest_errors"] - before["hw_guest_errors"]
     print("    %d frames linearized; %d dropped by the driver, %d by the "
           "device; %d guest errors" % (lin, dropped, errors, guest))
@@ -526,8 +516,7 @@ def migrate_under_traffic(env):
     # The driver kept running: no reset, and the device's counters came
     # along (they did not restart from zero in the new process).
     assert after["resets"] == before["resets"], (before, after)
-    rx = sum(v for k, v in after.items()
-             if re.match(r"rx\d+_hw_packets$", k))
+    rx = queue_sum(after, "rx", "hw_packets")
     assert rx > 160 * 1024 * 1024 / 65536, "device RX counters: %d" % rx
     check_ping(env)
 
@@ -603,7 +592,7 @@ def unplug_replug_under_traffic(env):
     want = finish_stream(env)
     dev = env.dev(1)
     stats = ethtool_stats(vm, rpfx, dev)
-    rx = sum(v for k, v in stats.items() if re.match(r"rx\d+_packets$", k))
+    rx = queue_sum(stats, "rx", "packets")
     print("    unplugged at %.1f MiB, re-plugged; the new device took %d "
           "packets; 160 MiB intact, sha256 %s..." % (at / 2**20, rx,
                                                      want[:16]))

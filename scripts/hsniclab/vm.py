@@ -8,7 +8,7 @@ import shlex
 import subprocess
 import time
 
-from .accel import accel_args
+from .accel import accel_args, tcg_cpu
 from .agent import Agent
 from .common import LabError, read_all
 from .qmp import QMP
@@ -82,7 +82,7 @@ class VM:
             # clock reads, random numbers, BH events) in rr_file.
             # The snapshot "init" (taken when recording starts, loaded
             # when a replay starts) is where reverse execution goes back to.
-            args += ["-accel", "tcg", "-cpu", "max", "-icount",
+            args += ["-accel", "tcg", "-cpu", tcg_cpu(), "-icount",
                      "shift=%d,rr=%s,rrfile=%s,rrsnapshot=init"
                      % (RR_SHIFT, lab.rr, self.rr_file)]
         else:

@@ -3,6 +3,7 @@ both ways, a sha256-verified TCP transfer between an Env's two ends,
 carrier, ethtool counters."""
 
 import os
+import re
 import time
 
 BLOB_MIB = int(os.environ.get("HSNIC_TEST_MIB", "256"))
@@ -73,6 +74,13 @@ def wait_carrier(vm, pfx, dev, want, secs=20):
                      "sleep 0.1; done; exit 1" % (secs * 10, pfx, dev, want),
                      timeout=secs + 10)
     return rc == 0
+
+
+def queue_sum(stats, kind, name):
+    """The sum of a per-queue ethtool counter over every queue: kind "rx"
+    or "tx", name e.g. "hw_packets" (rx0_hw_packets + rx1_hw_packets ...)."""
+    return sum(v for k, v in stats.items()
+               if re.match(r"%s\d+_%s$" % (kind, name), k))
 
 
 def ethtool_stats(vm, pfx, dev):
