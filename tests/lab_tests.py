@@ -310,8 +310,29 @@ def fault_case(env, prop, count, notice, restart):
     before = ethtool_stats(rvm, rpfx, dev)
     injected = rvm.qmp.cmd("qom-get", path=qom, property="x-fault-injected")
     rcid = start_receiver(rvm, rpfx, rn)
-    scid = svm.start_bg("%ssocat -u FILE:/tmp/blob TCP:%s:5001"
-                        % (spfx, ip(rn)), timeout=600)
+    try:
+        _fault_transfer(env, prop, count, notice, restart, want, before,
+                        injected, rcid)
+    finally:
+        # disarm even when the case failed: a fault left armed would fire
+        # in the next case and fail it too
+        rvm.qmp.cmd("qom-set", path=qom, property=prop, value=0)
+    check_ping(env)
+
+
+def _fault_transfer(env, prop, count, notice, restart, want, before,
+                    injected, rcid):
+    (svm, spfx, _), (rvm, rpfx, rn) = env.ends
+    dev = env.dev(1)
+    qom = "/machine/peripheral/nic0"
+    # The sender stops for 3 s after the first MiB: the fault is armed in
+    # that pause, so it fires mid-stream, on a connection already up (armed
+    # before the transfer, drops hit the handshake and cost SYN timeouts;
+    # armed at a fixed time into it, a fast machine had already finished).
+    scid = svm.start_bg("{ dd if=/tmp/blob bs=1M count=1; sleep 3; "
+                        "dd if=/tmp/blob bs=1M skip=1; } 2>/dev/null | "
+                        "%ssocat -u - TCP:%s:5001" % (spfx, ip(rn)),
+                        timeout=600)
     time.sleep(1)
     rvm.qmp.cmd("qom-set", path=qom, property=prop, value=count)
     if restart:
@@ -349,8 +370,6 @@ def fault_case(env, prop, count, notice, restart):
     else:
         # stop-delay stays set (it applies to every stop): all N lies told
         assert done - injected == count and resets == 0, (done, resets)
-    rvm.qmp.cmd("qom-set", path=qom, property=prop, value=0)
-    check_ping(env)
 
 
 _faults = shared_group("hsnic-faults", "pair", "hsnic")
