@@ -18,6 +18,7 @@
 #include "qemu/module.h"
 #include "qemu/sockets.h"
 #include "hw/pci/pci_regs.h"
+#include "net/eth.h"
 #include "libqos/qgraph.h"
 #include "libqos/pci.h"
 #include "libqos/hsnic.h"
@@ -86,6 +87,30 @@ static uint16_t ip_csum(const uint8_t *p, size_t len)
         sum = (sum & 0xffff) + (sum >> 16);
     }
     return ~sum;
+}
+
+/* A TCP/IPv4 frame's TCP checksum, over the pseudo header. */
+static void tcp4_csum(uint8_t *f, size_t len)
+{
+    uint8_t *ip = f + 14, *tcp = ip + 20;
+    size_t tlen = len - 34, i;
+    uint32_t sum = 0;
+
+    stw_be_p(tcp + 16, 0);
+    for (i = 0; i < 8; i += 2) {
+        sum += lduw_be_p(ip + 12 + i);
+    }
+    sum += 6 + tlen;
+    for (i = 0; i + 1 < tlen; i += 2) {
+        sum += lduw_be_p(tcp + i);
+    }
+    if (tlen & 1) {
+        sum += tcp[tlen - 1] << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    stw_be_p(tcp + 16, ~sum);
 }
 
 static const uint8_t dst_mac[] = QHSNIC_MAC;
@@ -416,6 +441,75 @@ static void test_tx_lengths(void *obj, void *data, QGuestAllocator *alloc)
     check_tx_works(d, &t, p);
 }
 
+/*
+ * TSO cut by the device itself (the socket backend has no vnet header):
+ * each segment a valid frame, and the TCP flags split as the kernel's GSO
+ * splits them: CWR on the first segment only, FIN and PSH on the last
+ * only, ACK on all (net_tx_pkt once cleared FIN and PSH on every one).
+ */
+static void check_tso_segments(QHsnic *d, QHsnicTxq *t, Peer *p,
+                               size_t payload, uint32_t mss)
+{
+    uint8_t frame[14 + 40 + 4000], got[FRAME_MAX], seen[4000];
+    uint8_t want_flags = TH_ACK | TH_PUSH | TH_FIN | TH_CWR;
+    size_t len = frame_tcp4(frame, payload, 0x20, 0x4000), off = 0;
+    unsigned nseg = DIV_ROUND_UP(payload, mss), i;
+    struct hsnic_tx_cmpl c;
+    uint64_t a;
+
+    g_assert_cmpuint(payload, <=, sizeof(seen));
+    stw_be_p(frame + 14 + 4, 0x1000);               /* IP ID */
+    stl_be_p(frame + 34 + 4, 0x10000000);           /* sequence */
+    frame[34 + 13] = want_flags;
+    a = frame_buf(d, frame, len);
+    qhsnic_tx_post(d, t, a, len, HSNIC_TXD_EOP | HSNIC_TXD_TSO |
+                   (mss << HSNIC_TXD_MSS_SHIFT));
+    qhsnic_tx_ring(d, t);
+    g_assert_true(qhsnic_tx_cmpl(d, t, &c));
+    g_assert_cmpuint(le16_to_cpu(c.status), ==, HSNIC_TX_OK);
+
+    for (i = 0; i < nseg; i++) {
+        size_t seg = MIN(mss, payload - off);
+        uint8_t *ip = got + 14, *tcp = ip + 20, flags = TH_ACK;
+        uint16_t csum;
+
+        g_assert_cmpint(peer_recv(p, got, sizeof(got), 1000), ==,
+                        14 + 40 + seg);
+        g_assert_cmpuint(lduw_be_p(ip + 2), ==, 40 + seg);
+        g_assert_cmpuint(lduw_be_p(ip + 4), ==, 0x1000 + i);
+        g_assert_cmpuint(ip_csum(ip, 20), ==, 0);
+        g_assert_cmpuint(ldl_be_p(tcp + 4), ==, 0x10000000 + off);
+        if (i == 0) {
+            flags |= TH_CWR;
+        }
+        if (i == nseg - 1) {
+            flags |= TH_PUSH | TH_FIN;
+        }
+        g_assert_cmphex(tcp[13], ==, flags);
+        csum = lduw_be_p(tcp + 16);
+        tcp4_csum(got, 14 + 40 + seg);
+        g_assert_cmphex(lduw_be_p(tcp + 16), ==, csum);
+        memcpy(seen + off, tcp + 20, seg);
+        off += seg;
+    }
+    g_assert_cmpmem(seen, payload, frame + 54, payload);
+    g_assert_cmpint(peer_recv(p, got, sizeof(got), 0), ==, -1);
+    guest_free(d->alloc, a);
+}
+
+static void test_tso_segments(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    QHsnicTxq t;
+
+    txq_up(d, &t, 0);
+    check_tso_segments(d, &t, p, 2600, 1000);   /* a short last segment */
+    check_tso_segments(d, &t, p, 3000, 1000);   /* a full last segment */
+    check_tso_segments(d, &t, p, 1400, 1400);   /* one segment: all flags */
+    check_tx_works(d, &t, p);
+}
+
 /* ---- (2) Ring sizes and doorbell values ---- */
 
 static void test_ring_config(void *obj, void *data, QGuestAllocator *alloc)
@@ -707,30 +801,6 @@ static void test_dma_to_self(void *obj, void *data, QGuestAllocator *alloc)
 }
 
 /* ---- (4b) DMA and MSI-X on hsnic's own BAR from unguarded paths ---- */
-
-/* A TCP/IPv4 frame's TCP checksum, over the pseudo header. */
-static void tcp4_csum(uint8_t *f, size_t len)
-{
-    uint8_t *ip = f + 14, *tcp = ip + 20;
-    size_t tlen = len - 34, i;
-    uint32_t sum = 0;
-
-    stw_be_p(tcp + 16, 0);
-    for (i = 0; i < 8; i += 2) {
-        sum += lduw_be_p(ip + 12 + i);
-    }
-    sum += 6 + tlen;
-    for (i = 0; i + 1 < tlen; i += 2) {
-        sum += lduw_be_p(tcp + i);
-    }
-    if (tlen & 1) {
-        sum += tcp[tlen - 1] << 8;
-    }
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    stw_be_p(tcp + 16, ~sum);
-}
 
 /* Segments in RX queue @q's open RSC aggregate (x-state). */
 static int64_t rsc_open_segs(QTestState *qts, const char *path, unsigned q)
@@ -1814,6 +1884,7 @@ static void register_hsnic_test(void)
 
     qos_add_test("tx-lengths", "hsnic", test_tx_lengths, &opts);
     qos_add_test("ring-config", "hsnic", test_ring_config, &opts);
+    qos_add_test("tso-segments", "hsnic", test_tso_segments, &opts);
     qos_add_test("tx-no-eop", "hsnic", test_tx_no_eop, &opts);
     qos_add_test("tx-no-eop-doorbells", "hsnic", test_tx_no_eop_doorbells,
                  &opts);
