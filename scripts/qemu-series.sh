@@ -3,11 +3,13 @@
 # onto the QEMU tree the build uses (Debian's 10.2.2 source, the one
 # build-qemu.sh builds), one patch per reviewable piece:
 #
-#   1. standard-headers: the device ABI header shared with the driver
-#   2. hw/net: the hsnic device (model, trace events, Kconfig, meson,
+#   1. the fixes to QEMU's own code hsnic needs (QEMU_FIXES, each a
+#      patch with its commit message; today net_tx_pkt's TSO flags)
+#   2. standard-headers: the device ABI header shared with the driver
+#   3. hw/net: the hsnic device (model, trace events, Kconfig, meson,
 #      HMP `info hsnic`, MAINTAINERS)
-#   3. docs/specs: the device spec (docs/specs/hsnic.rst)
-#   4. tests/qtest: the libqos driver and the qtests
+#   4. docs/specs: the device spec (docs/specs/hsnic.rst)
+#   5. tests/qtest: the libqos driver and the qtests (which test 1 too)
 #
 # Usage: scripts/qemu-series.sh [-o DIR] [--no-check] [--build]
 #   -o DIR      where the patches go (default build/qemu-series)
@@ -66,7 +68,21 @@ g checkout -q -B hsnic base
 
 signoff="Signed-off-by: $name <$email>"
 
-# --- 1: the ABI header, alone (checkpatch wants imported headers so) ------
+# --- 1: fixes to QEMU's own code, each with its own commit message ----------
+for fix in "${QEMU_FIXES[@]}"; do
+	{
+		echo "From: $name <$email>"
+		echo "Date: $GIT_AUTHOR_DATE"
+		sed '/^---$/,$d' "$HSNIC_TOP/$fix"
+		echo
+		echo "$signoff"
+		echo "---"
+		sed '1,/^---$/d' "$HSNIC_TOP/$fix"
+	} >"$work/fix.mbox"
+	g am -q "$work/fix.mbox" || die "$fix: git am failed"
+done
+
+# --- 2: the ABI header, alone (checkpatch wants imported headers so) ------
 qemu_add_abi_header "$tree"
 g add -A -f
 g commit -q -F - <<EOF
@@ -80,7 +96,7 @@ asserts on every layout). Imported as-is from the driver's tree.
 $signoff
 EOF
 
-# --- 2: the device ------------------------------------------------------
+# --- 3: the device ------------------------------------------------------
 qemu_add_device_files "$tree"
 python3 - "$tree/MAINTAINERS" <<'EOF'
 import sys
@@ -121,7 +137,7 @@ for experimental use; an upstream submission needs an ID of its own.
 $signoff
 EOF
 
-# --- 3: the spec ----------------------------------------------------------
+# --- 4: the spec ----------------------------------------------------------
 spec=$HSNIC_TOP/docs/specs/hsnic.rst
 if [ -f "$spec" ]; then
 	cp "$spec" "$tree/docs/specs/hsnic.rst"
@@ -142,7 +158,7 @@ else
 	log "no docs/specs/hsnic.rst: the series has no spec patch"
 fi
 
-# --- 4: the qtests --------------------------------------------------------
+# --- 5: the qtests --------------------------------------------------------
 qemu_add_qtest_files "$tree"
 g add -A -f
 g commit -q -F - <<EOF
@@ -175,8 +191,11 @@ and per-queue restart: what the Linux kernel's devmem TCP and io_uring
 zero-copy receive need from a NIC, so both can be developed and tested
 in a VM, where today only real NICs (gve, bnxt, mlx5, fbnic) run them.
 
-Patch 1 is the register interface (a header shared with the Linux
-driver), patch 2 the device, patch 3 its spec, patch 4 its qtests. A reviewer
+Patch 1 fixes the flags of the TCP segments net_tx_pkt cuts (FIN and
+PSH were dropped from the last one; any device segmenting in software
+lost them). Patch 2 is the register interface (a header shared with the
+Linux driver), patch 3 the device, patch 4 its spec, patch 5 its qtests,
+which include the test of patch 1 (tso-segments). A reviewer
 should start with the spec (docs/specs/hsnic.rst), then hw/net/hsnic/
 from hsnic.h up, one layer at a time (hw/net/hsnic/README.md).""")
 open(p, "w").write(s)

@@ -36,13 +36,31 @@ qemu_fetch_source() {
 	die "no QEMU source package could be fetched"
 }
 
-# $1/src: Debian's tree plus hsnic's device (qemu_add_device_files).
+# Fixes to QEMU's own code that hsnic needs, as upstream-style patches
+# (a commit message, then the diff): applied before the device, and the
+# first patches of scripts/qemu-series.sh's series.
+QEMU_FIXES=(
+	"hw/net/net-tx-pkt-tso-fin-psh.patch"
+)
+
+# Into the QEMU tree $1: the patches of QEMU_FIXES.
+qemu_apply_fixes() {
+	local tree=$1 fix
+	for fix in "${QEMU_FIXES[@]}"; do
+		(cd "$tree" && patch -p1 -s --no-backup-if-mismatch 			<"$HSNIC_TOP/$fix") ||
+			die "$fix does not apply to QEMU $version"
+	done
+}
+
+# $1/src: Debian's tree plus QEMU_FIXES and hsnic's device
+# (qemu_add_device_files).
 # rsync -a keeps the mtime of unchanged files, so ninja only rebuilds what
 # changed.
 qemu_prepare_tree() {
 	local work=$1
 	mkdir -p "$work"
 	rsync -a --delete --exclude=/build "$pristine/" "$work/src/"
+	qemu_apply_fixes "$work/src"
 	qemu_add_device_files "$work/src"
 }
 

@@ -291,8 +291,6 @@ struct HsnicState {
                         ssize_t *ret);
     bool tx_busy;
     unsigned tx_q;          /* queue being sent, for the send callback */
-    size_t tso_left;        /* TSO payload bytes not yet sent */
-    uint8_t tso_flags;      /* TCP flags for the last TSO segment */
     struct NetTxPkt *tx_pkt;
     uint8_t *tx_buf;        /* HSNIC_MAX_FRAME bytes: the frame being sent */
     struct NetRxPkt *rx_pkt;

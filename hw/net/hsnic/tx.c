@@ -58,44 +58,6 @@ static void hsnic_tx_free_frag(void *opaque, void *base, size_t len)
     /* Fragments point into s->tx_buf: nothing to unmap. */
 }
 
-/* RFC 1624: update a 16-bit ones' complement checksum for one word. */
-static void hsnic_csum_replace16(uint8_t *csum, uint16_t old, uint16_t new)
-{
-    uint32_t sum = (uint16_t)~lduw_be_p(csum) + (uint16_t)~old + new;
-
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    stw_be_p(csum, ~sum);
-}
-
-/*
- * NetTxPkt clears FIN and PSH in every TCP segment it cuts; the frame's
- * last segment must carry them, as the guest's stack expects (a lost FIN
- * costs a retransmission timeout). @iov is L2, L3, L4 header, payload.
- */
-static void hsnic_tso_fix_last(HsnicState *s, const struct iovec *iov,
-                               int iovcnt)
-{
-    size_t payload;
-    uint8_t *th;
-    uint16_t old;
-
-    if (!s->tso_left || iovcnt < 3 || iov[2].iov_len < 20) {
-        return;
-    }
-    payload = iov_size(iov, iovcnt) - iov[0].iov_len - iov[1].iov_len -
-              iov[2].iov_len;
-    if (payload < s->tso_left) {
-        s->tso_left -= payload;
-        return;
-    }
-    s->tso_left = 0;
-    th = iov[2].iov_base;
-    old = lduw_be_p(th + 12);
-    th[13] |= s->tso_flags;
-    hsnic_csum_replace16(th + 16, old, lduw_be_p(th + 12));
-}
-
 static void hsnic_tx_sendv(void *opaque, const struct iovec *iov, int iovcnt,
                            const struct iovec *virt_iov, int virt_iovcnt)
 {
@@ -109,7 +71,6 @@ static void hsnic_tx_sendv(void *opaque, const struct iovec *iov, int iovcnt,
         qemu_sendv_packet(qemu_get_queue(s->nic), virt_iov, virt_iovcnt);
         return;
     }
-    hsnic_tso_fix_last(s, iov, iovcnt);
     qemu_sendv_packet(qemu_get_queue(s->nic), iov, iovcnt);
 }
 
@@ -169,7 +130,6 @@ static uint16_t hsnic_tx_send(HsnicState *s, unsigned q, uint32_t len,
     uint8_t gso;
 
     s->tx_q = q;
-    s->tso_left = 0;
     if (csum) {
         len = hsnic_tx_ip_len(s, len);
     }
@@ -211,12 +171,6 @@ static uint16_t hsnic_tx_send(HsnicState *s, unsigned q, uint32_t len,
                               "TCP over IP", q);
             status = HSNIC_TX_ERR_OFFLOAD;
             goto out;
-        }
-        /* FIN and PSH belong on the last segment only (see above). */
-        if (vhdr->hdr_len < len && vhdr->csum_start + 14 <= len) {
-            s->tso_flags = s->tx_buf[vhdr->csum_start + 13] &
-                           (TH_FIN | TH_PUSH);
-            s->tso_left = s->tso_flags ? len - vhdr->hdr_len : 0;
         }
         s->tx_qstat[q][HSNIC_TXS_TSO]++;
     } else if (csum) {
