@@ -10,6 +10,7 @@
  * protects priv->cfg, priv->up, the rings and the RSS/rule shadows.
  */
 
+#include <linux/cpumask.h>
 #include <linux/etherdevice.h>
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
@@ -88,12 +89,40 @@ static int hsnic_dev_reset(struct hsnic_priv *priv)
 
 static void hsnic_free_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
 {
+	int irq = pci_irq_vector(priv->pdev, HSNIC_VEC_QP(qp->idx));
+
 	if (!qp->irq_requested)
 		return;
 
 	netif_napi_set_irq_locked(&qp->napi, -1);
-	free_irq(pci_irq_vector(priv->pdev, HSNIC_VEC_QP(qp->idx)), qp);
+	irq_update_affinity_hint(irq, NULL);
+	free_irq(irq, qp);
 	qp->irq_requested = false;
+}
+
+/* Queue pair n on CPU n (mod the CPUs, nearest node first), as NIC drivers
+ * spread their queues: the vector's affinity and hint, and the TX queue's
+ * XPS map, so that a flow's interrupts, NAPI and transmits stay on one CPU.
+ * Set each time the vector is requested, so it holds across ring and
+ * channel changes.
+ */
+static void hsnic_spread_qp(struct hsnic_priv *priv, struct hsnic_qp *qp,
+			    int irq)
+{
+	unsigned int cpu = cpumask_local_spread(qp->idx,
+						dev_to_node(&priv->pdev->dev));
+	int err;
+
+	err = irq_set_affinity_and_hint(irq, cpumask_of(cpu));
+	if (err)
+		netdev_warn(priv->netdev,
+			    "queue pair %u: IRQ %d affinity to CPU %u: %d\n",
+			    qp->idx, irq, cpu, err);
+	err = netif_set_xps_queue(priv->netdev, cpumask_of(cpu), qp->idx);
+	if (err)
+		netdev_warn(priv->netdev,
+			    "queue pair %u: XPS map to CPU %u: %d\n",
+			    qp->idx, cpu, err);
 }
 
 static int hsnic_request_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
@@ -110,6 +139,7 @@ static int hsnic_request_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
 	}
 	qp->irq_requested = true;
 	netif_napi_set_irq_locked(&qp->napi, irq);
+	hsnic_spread_qp(priv, qp, irq);
 
 	return 0;
 }
