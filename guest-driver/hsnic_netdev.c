@@ -101,28 +101,39 @@ static void hsnic_free_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
 }
 
 /* Queue pair n on CPU n (mod the CPUs, nearest node first), as NIC drivers
- * spread their queues: the vector's affinity and hint, and the TX queue's
- * XPS map, so that a flow's interrupts, NAPI and transmits stay on one CPU.
- * Set each time the vector is requested, so it holds across ring and
- * channel changes.
+ * spread their queues: the vector's affinity hint (and, the first time the
+ * vector is requested, its affinity), and the TX queue's XPS map, so that a
+ * flow's interrupts, NAPI and transmits stay on one CPU. An affinity or XPS
+ * map the user set afterwards is theirs: it survives down/up, ring, channel
+ * and XDP changes (the IRQ core keeps an IRQ's affinity across free_irq()
+ * and request_irq(); the stack drops the XPS map of a TX queue that goes
+ * away, and hsnic_set_channels() asks for a new one).
  */
 static void hsnic_spread_qp(struct hsnic_priv *priv, struct hsnic_qp *qp,
 			    int irq)
 {
 	unsigned int cpu = cpumask_local_spread(qp->idx,
 						dev_to_node(&priv->pdev->dev));
+	const struct cpumask *mask = cpumask_of(cpu);
 	int err;
 
-	err = irq_set_affinity_and_hint(irq, cpumask_of(cpu));
+	if (qp->irq_spread)
+		err = irq_update_affinity_hint(irq, mask);
+	else
+		err = irq_set_affinity_and_hint(irq, mask);
 	if (err)
 		netdev_warn(priv->netdev,
 			    "queue pair %u: IRQ %d affinity to CPU %u: %d\n",
 			    qp->idx, irq, cpu, err);
-	err = netif_set_xps_queue(priv->netdev, cpumask_of(cpu), qp->idx);
+	qp->irq_spread = true;
+	if (qp->xps_spread)
+		return;
+	err = netif_set_xps_queue(priv->netdev, mask, qp->idx);
 	if (err)
 		netdev_warn(priv->netdev,
 			    "queue pair %u: XPS map to CPU %u: %d\n",
 			    qp->idx, cpu, err);
+	qp->xps_spread = !err;
 }
 
 static int hsnic_request_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
