@@ -140,20 +140,57 @@ static void hsnic_get_channels(struct net_device *netdev,
 	ch->other_count = 1;
 }
 
+/* The highest queue a flow rule can deliver to: its queue, or for a rule
+ * with FLOW_RSS its offset plus the highest entry of its context's table
+ * (the core knows the tables, not what the offsets add to them).
+ */
+static u32 hsnic_rules_top_queue(const struct hsnic_priv *priv)
+{
+	u32 i, j, off, top = 0;
+
+	for (i = 0; i < HSNIC_NUM_RULES; i++) {
+		const struct hsnic_rule *r = &priv->rules[i];
+
+		if (!r->valid || r->fs.ring_cookie == RX_CLS_FLOW_DISC)
+			continue;
+		off = ethtool_get_flow_spec_ring(r->fs.ring_cookie);
+		top = max(top, off);
+		if (!(r->fs.flow_type & FLOW_RSS) ||
+		    r->rss_context >= HSNIC_RSS_CTX_NUM)
+			continue;
+		for (j = 0; j < HSNIC_RSS_INDIR_SIZE; j++)
+			top = max(top, off + priv->rss[r->rss_context].indir[j]);
+	}
+	return top;
+}
+
 /* The core already refused counts that would orphan a memory provider,
- * an RSS table entry or a flow rule.
+ * an RSS table entry or a flow rule's own queue; a queue that a rule's
+ * offset adds to an RSS table is ours to check.
  */
 static int hsnic_set_channels(struct net_device *netdev,
 			      struct ethtool_channels *ch)
 {
 	struct hsnic_priv *priv = netdev_priv(netdev);
 	struct hsnic_cfg cfg = priv->cfg;
+	u32 i;
 
 	if (ch->rx_count || ch->tx_count || ch->other_count != 1)
 		return -EINVAL;
 	if (ch->combined_count == priv->cfg.num_qp)
 		return 0;
+	if (ch->combined_count < priv->cfg.num_qp &&
+	    hsnic_rules_top_queue(priv) >= ch->combined_count) {
+		netdev_err(netdev,
+			   "a flow rule delivers to queue %u: cannot go down to %u channels\n",
+			   hsnic_rules_top_queue(priv), ch->combined_count);
+		return -EINVAL;
+	}
 
+	/* TX queues from the smaller count on lose their XPS maps */
+	for (i = min(ch->combined_count, priv->cfg.num_qp);
+	     i < priv->nr_qps; i++)
+		priv->qps[i].xps_spread = false;
 	cfg.num_qp = ch->combined_count;
 	return hsnic_reconfigure(priv, &cfg, NULL);
 }
@@ -543,6 +580,36 @@ static int hsnic_rxfh_check(struct hsnic_priv *priv,
 	return 0;
 }
 
+/* Flow rules with FLOW_RSS add their queue offset to what context @c's
+ * table picks: with the table @indir (NULL: unchanged) each sum must be
+ * a queue that exists.
+ */
+static int hsnic_rss_rules_fit(struct hsnic_priv *priv, u32 c,
+			       const u32 *indir, struct netlink_ext_ack *extack)
+{
+	u32 i, top = 0, off;
+
+	if (!indir)
+		return 0;
+	for (i = 0; i < HSNIC_RSS_INDIR_SIZE; i++)
+		top = max(top, indir[i]);
+	for (i = 0; i < HSNIC_NUM_RULES; i++) {
+		const struct hsnic_rule *r = &priv->rules[i];
+
+		if (!r->valid || !(r->fs.flow_type & FLOW_RSS) ||
+		    r->rss_context != c || r->fs.ring_cookie == RX_CLS_FLOW_DISC)
+			continue;
+		off = ethtool_get_flow_spec_ring(r->fs.ring_cookie);
+		if (top + off >= priv->cfg.num_qp) {
+			NL_SET_ERR_MSG_FMT_MOD(extack,
+					       "flow rule %u adds %u to this table: queue %u does not exist",
+					       i, off, top + off);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* The core checked that every entry is a valid queue. */
 static void hsnic_rxfh_apply(struct hsnic_priv *priv, unsigned int c,
 			     const struct ethtool_rxfh_param *rxfh)
@@ -568,6 +635,8 @@ static int hsnic_set_rxfh(struct net_device *netdev,
 	int err;
 
 	err = hsnic_rxfh_check(priv, rxfh, extack);
+	if (!err)
+		err = hsnic_rss_rules_fit(priv, 0, rxfh->indir, extack);
 	if (err)
 		return err;
 
@@ -634,6 +703,9 @@ static int hsnic_modify_rxfh_context(struct net_device *netdev,
 		return err;
 	if (!id || id >= HSNIC_RSS_CTX_NUM || !priv->rss[id].used)
 		return -ENOENT;
+	err = hsnic_rss_rules_fit(priv, id, rxfh->indir, extack);
+	if (err)
+		return err;
 
 	hsnic_rxfh_apply(priv, id, rxfh);
 	return 0;
@@ -777,9 +849,45 @@ static u32 hsnic_rule_count(const struct hsnic_priv *priv)
 /* The device tries rules in index order, so "first" and "last" mean the
  * lowest and highest free index.
  */
-static int hsnic_rule_location(const struct hsnic_priv *priv, u32 loc)
+/* A rule matching the same frames (same flow type, fields, masks and RSS
+ * context; the action may differ), which a new rule without a location
+ * replaces, as rss_ctx.py expects.
+ */
+static int hsnic_rule_same_match(const struct hsnic_priv *priv,
+				 const struct ethtool_rx_flow_spec *fs,
+				 u32 rss_context)
 {
+	const struct ethtool_rx_flow_spec *o;
 	int i;
+
+	for (i = 0; i < HSNIC_NUM_RULES; i++) {
+		if (!priv->rules[i].valid ||
+		    priv->rules[i].rss_context != rss_context)
+			continue;
+		o = &priv->rules[i].fs;
+		if (o->flow_type == fs->flow_type &&
+		    !memcmp(&o->h_u, &fs->h_u, sizeof(fs->h_u)) &&
+		    !memcmp(&o->m_u, &fs->m_u, sizeof(fs->m_u)) &&
+		    !memcmp(&o->h_ext, &fs->h_ext, sizeof(fs->h_ext)) &&
+		    !memcmp(&o->m_ext, &fs->m_ext, sizeof(fs->m_ext)))
+			return i;
+	}
+	return -ENOENT;
+}
+
+static int hsnic_rule_location(const struct hsnic_priv *priv,
+			       const struct ethtool_rx_flow_spec *fs,
+			       u32 rss_context)
+{
+	u32 loc = fs->location;
+	int i;
+
+	if (loc == RX_CLS_LOC_ANY || loc == RX_CLS_LOC_FIRST ||
+	    loc == RX_CLS_LOC_LAST) {
+		i = hsnic_rule_same_match(priv, fs, rss_context);
+		if (i >= 0)
+			return i;
+	}
 
 	switch (loc) {
 	case RX_CLS_LOC_ANY:
@@ -802,8 +910,9 @@ static int hsnic_rule_insert(struct hsnic_priv *priv,
 			     struct ethtool_rxnfc *cmd)
 {
 	struct ethtool_rx_flow_spec *fs = &cmd->fs;
+	struct hsnic_rss_ctx *ctx = NULL;
 	struct hsnic_rule_hw hw;
-	u32 rss_context = 0;
+	u32 rss_context = 0, off, q, i;
 	struct hsnic_rule *r;
 	int loc, err;
 
@@ -812,20 +921,28 @@ static int hsnic_rule_insert(struct hsnic_priv *priv,
 
 	if (fs->flow_type & FLOW_RSS) {
 		rss_context = cmd->rss_context;
-		if (!hsnic_rss_ctx_get(priv, rss_context))
+		ctx = hsnic_rss_ctx_get(priv, rss_context);
+		if (!ctx)
 			return -EINVAL;
 	}
 
-	/* the queue, or the offset added to what RSS picks */
-	if (fs->ring_cookie != RX_CLS_FLOW_DISC &&
-	    ethtool_get_flow_spec_ring(fs->ring_cookie) >= priv->cfg.num_qp)
-		return -EINVAL;
+	/* the queue, or the offset added to what RSS picks: every queue the
+	 * rule can deliver to must exist
+	 */
+	if (fs->ring_cookie != RX_CLS_FLOW_DISC) {
+		off = ethtool_get_flow_spec_ring(fs->ring_cookie);
+		q = off;
+		for (i = 0; ctx && i < HSNIC_RSS_INDIR_SIZE; i++)
+			q = max(q, off + ctx->indir[i]);
+		if (q >= priv->cfg.num_qp)
+			return -EINVAL;
+	}
 
 	err = hsnic_rule_to_hw(fs, rss_context, &hw);
 	if (err)
 		return err;
 
-	loc = hsnic_rule_location(priv, fs->location);
+	loc = hsnic_rule_location(priv, fs, rss_context);
 	if (loc < 0)
 		return loc;
 

@@ -10,6 +10,7 @@
  * protects priv->cfg, priv->up, the rings and the RSS/rule shadows.
  */
 
+#include <linux/cpumask.h>
 #include <linux/etherdevice.h>
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
@@ -88,12 +89,51 @@ static int hsnic_dev_reset(struct hsnic_priv *priv)
 
 static void hsnic_free_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
 {
+	int irq = pci_irq_vector(priv->pdev, HSNIC_VEC_QP(qp->idx));
+
 	if (!qp->irq_requested)
 		return;
 
 	netif_napi_set_irq_locked(&qp->napi, -1);
-	free_irq(pci_irq_vector(priv->pdev, HSNIC_VEC_QP(qp->idx)), qp);
+	irq_update_affinity_hint(irq, NULL);
+	free_irq(irq, qp);
 	qp->irq_requested = false;
+}
+
+/* Queue pair n on CPU n (mod the CPUs, nearest node first), as NIC drivers
+ * spread their queues: the vector's affinity hint (and, the first time the
+ * vector is requested, its affinity), and the TX queue's XPS map, so that a
+ * flow's interrupts, NAPI and transmits stay on one CPU. An affinity or XPS
+ * map the user set afterwards is theirs: it survives down/up, ring, channel
+ * and XDP changes (the IRQ core keeps an IRQ's affinity across free_irq()
+ * and request_irq(); the stack drops the XPS map of a TX queue that goes
+ * away, and hsnic_set_channels() asks for a new one).
+ */
+static void hsnic_spread_qp(struct hsnic_priv *priv, struct hsnic_qp *qp,
+			    int irq)
+{
+	unsigned int cpu = cpumask_local_spread(qp->idx,
+						dev_to_node(&priv->pdev->dev));
+	const struct cpumask *mask = cpumask_of(cpu);
+	int err;
+
+	if (qp->irq_spread)
+		err = irq_update_affinity_hint(irq, mask);
+	else
+		err = irq_set_affinity_and_hint(irq, mask);
+	if (err)
+		netdev_warn(priv->netdev,
+			    "queue pair %u: IRQ %d affinity to CPU %u: %d\n",
+			    qp->idx, irq, cpu, err);
+	qp->irq_spread = true;
+	if (qp->xps_spread)
+		return;
+	err = netif_set_xps_queue(priv->netdev, mask, qp->idx);
+	if (err)
+		netdev_warn(priv->netdev,
+			    "queue pair %u: XPS map to CPU %u: %d\n",
+			    qp->idx, cpu, err);
+	qp->xps_spread = !err;
 }
 
 static int hsnic_request_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
@@ -110,6 +150,7 @@ static int hsnic_request_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
 	}
 	qp->irq_requested = true;
 	netif_napi_set_irq_locked(&qp->napi, irq);
+	hsnic_spread_qp(priv, qp, irq);
 
 	return 0;
 }

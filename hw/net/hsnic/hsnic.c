@@ -477,7 +477,7 @@ static const VMStateDescription vmstate_hsnic = {
 
 static const Property hsnic_properties[] = {
     DEFINE_NIC_PROPERTIES(HsnicState, conf),
-    DEFINE_PROP_UINT32("queue-pairs", HsnicState, num_qp, 4),
+    DEFINE_PROP_UINT32("queue-pairs", HsnicState, num_qp, 16),
     DEFINE_PROP_UINT32("max-ring", HsnicState, max_ring, HSNIC_MAX_RING),
     DEFINE_PROP_UINT32("rsc-usecs", HsnicState, rsc_usecs,
                        HSNIC_RSC_USECS_DEFAULT),
