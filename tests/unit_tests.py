@@ -489,3 +489,21 @@ def callgraph_layers():
                          os.path.join(TOP, "build", "callgraph-%s.png" % name))
         assert res.returncode == 0, "%s:\n%s%s" % (path, res.stdout,
                                                   res.stderr)
+
+
+@test(unit, "abi-header-is-a-uapi-header")
+def abi_header_uapi():
+    # In a kernel tree the ABI header is include/uapi/misc/hsnic_abi.h
+    # (scripts/driver-into-tree.py): headers_install wants the syscall
+    # note, and the uapi header test compiles it as C90 and C++98.
+    hdr = os.path.join(TOP, "include", "hsnic_abi.h")
+    with open(hdr) as f:
+        first = f.readline()
+    assert "WITH Linux-syscall-note" in first, first
+    for lang, std in (("c", "-std=c90"), ("c++", "-std=c++98")):
+        res = subprocess.run(["gcc", "-x", lang, std, "-Wall", "-Werror",
+                              "-fsyntax-only", "-include", hdr, "-include",
+                              hdr, "/dev/null"],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, (std, res.stderr)
+
