@@ -25,7 +25,9 @@ else
 	rc=1
 fi
 if [ -n "$kern_cp" ]; then
-	for f in "$HSNIC_TOP"/guest-driver/*.[ch] "$HSNIC_TOP"/tests/unplug/*.c; do
+	for f in "$HSNIC_TOP"/guest-driver/*.[ch] "$HSNIC_TOP"/guest-driver/Kconfig \
+		"$HSNIC_TOP"/guest-driver/Kbuild "$HSNIC_TOP"/guest-driver/hsnic.rst \
+		"$HSNIC_TOP"/tests/unplug/*.c; do
 		perl "$kern_cp" --no-tree --strict -q -f "$f" || rc=1
 	done
 	# The ABI header is a uapi header (include/uapi/misc/hsnic_abi.h in
