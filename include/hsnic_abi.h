@@ -644,11 +644,15 @@ struct hsnic_db_rec {
 };
 
 /*
- * Layout checks at compile time. Outside the kernel they are plain C90
- * (and C++98: uapi headers are compile-tested as both), a failed check
- * being a negative bit-field width in struct hsnic_abi_check_<name>.
+ * Layout checks at compile time: static_assert (the kernel's; C11's from
+ * <assert.h>, which QEMU and the tests include first; C++11's). The kernel
+ * also compile-tests uapi headers as C90 and C++98, which have none: there,
+ * and for a C11 user that did not include <assert.h>, a failed check is a
+ * negative bit-field width in struct hsnic_abi_check_<name> (a compile-time
+ * trick, no part of the ABI).
  */
-#ifdef __KERNEL__
+#if defined(__KERNEL__) || defined(static_assert) || \
+	(defined(__cplusplus) && __cplusplus >= 201103L)
 #define HSNIC_ABI_ASSERT(name, cond)	static_assert(cond, #name)
 #else
 #define HSNIC_ABI_ASSERT(name, cond)	\
