@@ -25,6 +25,11 @@
 #   make bench-tokens  devmem RX token management: the stock kernel against
 #                   the patched one with autorelease on and off, RX thread
 #                   CPU per GiB (docs/performance.md); TOKENS_ARGS="--rounds 20"
+#   make driver-patch  the driver as an in-tree patch, git-am-able onto the
+#                   Debian 7.3 tree the lab builds (build/hsnic-driver.patch),
+#                   checked: git apply, checkpatch --strict (~10 s);
+#                   scripts/driver-into-tree.py --tree DIR copies it into a
+#                   kernel tree instead (guest-driver/README.md)
 #   make debug      boot a lab with a gdbstub per VM, print the gdb command
 #                   that attaches to each, keep it up until Ctrl-C
 #                   (docs/debugging.md); DEBUG_ARGS="-t loop" etc.
@@ -35,7 +40,7 @@ PYTHON := /usr/bin/python3
 
 .PHONY: all builds deps qemu kernel driver rootfs selftests demo test test-unit \
 	unit-build check-style clean bench bench-tokens test-sanitize fuzz debug \
-	test-soak callgraph qemu-series
+	test-soak callgraph qemu-series driver-patch
 
 # The builders run side by side (QEMU, the kernel, the root filesystem):
 # on 2 cores a cold build then overlaps one builder's serial steps
@@ -106,6 +111,11 @@ callgraph:
 
 qemu-series: deps
 	scripts/qemu-series.sh $(SERIES_ARGS)
+
+# DRIVER_PATCH_ARGS: e.g. --base DIR (another kernel tree), --author "N <e>"
+driver-patch: deps
+	$(PYTHON) scripts/driver-into-tree.py --patch build/hsnic-driver.patch \
+		--check $(DRIVER_PATCH_ARGS)
 
 bench: all
 	rc=0; $(PYTHON) scripts/bench.py $(BENCH_ARGS) || rc=$$?; \

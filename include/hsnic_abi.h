@@ -1,12 +1,14 @@
-/* SPDX-License-Identifier: (GPL-2.0-or-later OR BSD-3-Clause) */
+/* SPDX-License-Identifier: ((GPL-2.0-or-later WITH Linux-syscall-note) OR BSD-3-Clause) */
 /*
  * hsnic device ABI: PCI identity, BAR0 register map, ring descriptors and
  * completions.
  *
  * This is the single definition of the device interface. It is included
  * as-is by the QEMU device model (hw/net/hsnic/), the Linux driver
- * (guest-driver/) and the host-side tests (tests/). docs/specs/hsnic.rst is
- * the prose description; when the two disagree, fix one of them.
+ * (guest-driver/) and the host-side tests (tests/) of the hsnic
+ * repository; a kernel tree has it as the uapi header <misc/hsnic_abi.h>,
+ * QEMU as include/standard-headers/misc/hsnic_abi.h. docs/specs/hsnic.rst
+ * is the prose description; when the two disagree, fix one of them.
  *
  * Conventions:
  *  - all registers are 32 bits wide and must be accessed as such;
@@ -641,46 +643,53 @@ struct hsnic_db_rec {
 	__le32 rsvd;
 };
 
-#ifdef __KERNEL__
-#define HSNIC_ABI_ASSERT(cond, msg)	static_assert(cond, msg)
+/*
+ * Layout checks at compile time: static_assert (the kernel's; C11's from
+ * <assert.h>, which QEMU and the tests include first; C++11's). The kernel
+ * also compile-tests uapi headers as C90 and C++98, which have none: there,
+ * and for a C11 user that did not include <assert.h>, a failed check is a
+ * negative bit-field width in struct hsnic_abi_check_<name> (a compile-time
+ * trick, no part of the ABI).
+ */
+#if defined(__KERNEL__) || defined(static_assert) || \
+	(defined(__cplusplus) && __cplusplus >= 201103L)
+#define HSNIC_ABI_ASSERT(name, cond)	static_assert(cond, #name)
 #else
-#define HSNIC_ABI_ASSERT(cond, msg)	_Static_assert(cond, msg)
+#define HSNIC_ABI_ASSERT(name, cond)	\
+	struct hsnic_abi_check_##name { int check : (cond) ? 1 : -1; }
 #endif
 
-HSNIC_ABI_ASSERT(sizeof(struct hsnic_tx_desc) == 16, "tx desc is 16 bytes");
-HSNIC_ABI_ASSERT(sizeof(struct hsnic_tx_cmpl) == 16, "tx cmpl is 16 bytes");
-HSNIC_ABI_ASSERT(sizeof(struct hsnic_rx_desc) == 8, "rx desc is 8 bytes");
-HSNIC_ABI_ASSERT(sizeof(struct hsnic_rx_cmpl) == 32, "rx cmpl is 32 bytes");
-HSNIC_ABI_ASSERT(sizeof(struct hsnic_db_rec) == HSNIC_DB_REC_ALIGN,
-		 "a doorbell record is 16 bytes");
-HSNIC_ABI_ASSERT(HSNIC_REG_DSTAT_HI(HSNIC_DSTAT_NUM - 1) < HSNIC_REG_IRQ_CTRL(0),
-		 "device counters fit below the IRQ registers");
-HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_CTRL(HSNIC_NUM_VEC_MAX) <= HSNIC_REG_IRQ_MOD(0),
-		 "IRQ_CTRL fits below IRQ_MOD");
-HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_MOD(HSNIC_NUM_VEC_MAX) <= HSNIC_REG_IRQ_TXMOD(0),
-		 "IRQ_MOD fits below IRQ_TXMOD");
-HSNIC_ABI_ASSERT(HSNIC_REG_IRQ_TXMOD(HSNIC_NUM_VEC_MAX) <= HSNIC_TXQ_BASE,
-		 "IRQ registers fit below the queues");
-HSNIC_ABI_ASSERT(HSNIC_TXQ_REG(HSNIC_MAX_QP, 0) <= HSNIC_RXQ_BASE,
-		 "TX queue registers fit below the RX queues");
-HSNIC_ABI_ASSERT(HSNIC_RXQ_REG(HSNIC_MAX_QP, 0) <= HSNIC_RULE_BASE,
-		 "RX queue registers fit below the rules");
-HSNIC_ABI_ASSERT(HSNIC_RXQ_HDS_THRESH < HSNIC_RXQ_STRIDE,
-		 "RX queue registers fit in their stride");
-HSNIC_ABI_ASSERT(HSNIC_RULE(HSNIC_NUM_RULES) <= HSNIC_RSS_BASE,
-		 "rules fit below the RSS contexts");
-HSNIC_ABI_ASSERT(HSNIC_RULE_DST_MASK(3) < HSNIC_RULE_STRIDE,
-		 "a rule fits in its stride");
-HSNIC_ABI_ASSERT(HSNIC_RSS(HSNIC_RSS_CTX_NUM) <= HSNIC_DB_BASE,
-		 "RSS contexts fit below the doorbells");
-HSNIC_ABI_ASSERT(HSNIC_RSS_INDIR(HSNIC_RSS_INDIR_SIZE / 4) <= HSNIC_RSS_STRIDE,
-		 "an RSS context fits in its stride");
-HSNIC_ABI_ASSERT(HSNIC_RSS_KEY(HSNIC_RSS_KEY_SIZE / 4) <= HSNIC_RSS_INDIR(0),
-		 "the RSS key fits below the indirection table");
-HSNIC_ABI_ASSERT(HSNIC_DB_RX_HDR(HSNIC_MAX_QP - 1) < HSNIC_QSTAT_BASE,
-		 "doorbells fit below the queue counters");
-HSNIC_ABI_ASSERT(HSNIC_TXQ_STAT_LO(HSNIC_MAX_QP - 1, HSNIC_TXS_NUM) <=
-		 HSNIC_BAR0_SIZE, "queue counters fit in BAR0");
-HSNIC_ABI_ASSERT(HSNIC_RXS_NUM * 8 <= 0x80, "RX counters fit in 0x80");
+HSNIC_ABI_ASSERT(tx_desc_is_16_bytes, sizeof(struct hsnic_tx_desc) == 16);
+HSNIC_ABI_ASSERT(tx_cmpl_is_16_bytes, sizeof(struct hsnic_tx_cmpl) == 16);
+HSNIC_ABI_ASSERT(rx_desc_is_8_bytes, sizeof(struct hsnic_rx_desc) == 8);
+HSNIC_ABI_ASSERT(rx_cmpl_is_32_bytes, sizeof(struct hsnic_rx_cmpl) == 32);
+HSNIC_ABI_ASSERT(db_rec_is_16_bytes,
+		 sizeof(struct hsnic_db_rec) == HSNIC_DB_REC_ALIGN);
+HSNIC_ABI_ASSERT(dstat_below_irq_ctrl,
+		 HSNIC_REG_DSTAT_HI(HSNIC_DSTAT_NUM - 1) < HSNIC_REG_IRQ_CTRL(0));
+HSNIC_ABI_ASSERT(irq_ctrl_below_irq_mod,
+		 HSNIC_REG_IRQ_CTRL(HSNIC_NUM_VEC_MAX) <= HSNIC_REG_IRQ_MOD(0));
+HSNIC_ABI_ASSERT(irq_mod_below_irq_txmod,
+		 HSNIC_REG_IRQ_MOD(HSNIC_NUM_VEC_MAX) <= HSNIC_REG_IRQ_TXMOD(0));
+HSNIC_ABI_ASSERT(irq_below_txq,
+		 HSNIC_REG_IRQ_TXMOD(HSNIC_NUM_VEC_MAX) <= HSNIC_TXQ_BASE);
+HSNIC_ABI_ASSERT(txq_below_rxq,
+		 HSNIC_TXQ_REG(HSNIC_MAX_QP, 0) <= HSNIC_RXQ_BASE);
+HSNIC_ABI_ASSERT(rxq_below_rules,
+		 HSNIC_RXQ_REG(HSNIC_MAX_QP, 0) <= HSNIC_RULE_BASE);
+HSNIC_ABI_ASSERT(rxq_fits_stride, HSNIC_RXQ_HDS_THRESH < HSNIC_RXQ_STRIDE);
+HSNIC_ABI_ASSERT(rules_below_rss,
+		 HSNIC_RULE(HSNIC_NUM_RULES) <= HSNIC_RSS_BASE);
+HSNIC_ABI_ASSERT(rule_fits_stride, HSNIC_RULE_DST_MASK(3) < HSNIC_RULE_STRIDE);
+HSNIC_ABI_ASSERT(rss_below_db, HSNIC_RSS(HSNIC_RSS_CTX_NUM) <= HSNIC_DB_BASE);
+HSNIC_ABI_ASSERT(rss_fits_stride,
+		 HSNIC_RSS_INDIR(HSNIC_RSS_INDIR_SIZE / 4) <= HSNIC_RSS_STRIDE);
+HSNIC_ABI_ASSERT(rss_key_below_indir,
+		 HSNIC_RSS_KEY(HSNIC_RSS_KEY_SIZE / 4) <= HSNIC_RSS_INDIR(0));
+HSNIC_ABI_ASSERT(db_below_qstat,
+		 HSNIC_DB_RX_HDR(HSNIC_MAX_QP - 1) < HSNIC_QSTAT_BASE);
+HSNIC_ABI_ASSERT(qstat_fits_bar0,
+		 HSNIC_TXQ_STAT_LO(HSNIC_MAX_QP - 1, HSNIC_TXS_NUM) <= HSNIC_BAR0_SIZE);
+HSNIC_ABI_ASSERT(rx_stats_fit_0x80, HSNIC_RXS_NUM * 8 <= 0x80);
 
 #endif /* HSNIC_ABI_H */

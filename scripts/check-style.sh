@@ -25,13 +25,17 @@ else
 	rc=1
 fi
 if [ -n "$kern_cp" ]; then
-	for f in "$HSNIC_TOP"/guest-driver/*.[ch] "$HSNIC_TOP"/tests/unplug/*.c; do
+	for f in "$HSNIC_TOP"/guest-driver/*.[ch] "$HSNIC_TOP"/guest-driver/Kconfig \
+		"$HSNIC_TOP"/guest-driver/Kbuild "$HSNIC_TOP"/guest-driver/hsnic.rst \
+		"$HSNIC_TOP"/tests/unplug/*.c; do
 		perl "$kern_cp" --no-tree --strict -q -f "$f" || rc=1
 	done
-	# The ABI header is uapi-style and also compiled outside the kernel:
-	# no BIT(), fixed-width userspace fallbacks, C11 _Static_assert.
+	# The ABI header is a uapi header (include/uapi/misc/hsnic_abi.h in
+	# a kernel tree), also compiled outside the kernel: no BIT(), fixed-width
+	# userspace fallbacks. checkpatch exempts uapi paths from those checks;
+	# `make driver-patch` runs it on the header at that path.
 	perl "$kern_cp" --no-tree --strict -q \
-		--ignore BIT_MACRO,CAMELCASE,PREFER_KERNEL_TYPES \
+		--ignore BIT_MACRO,PREFER_KERNEL_TYPES \
 		-f "$HSNIC_TOP/include/hsnic_abi.h" || rc=1
 	for p in "$HSNIC_TOP"/kernel-patches/*.patch; do
 		[ -e "$p" ] || continue

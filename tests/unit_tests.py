@@ -489,3 +489,139 @@ def callgraph_layers():
                          os.path.join(TOP, "build", "callgraph-%s.png" % name))
         assert res.returncode == 0, "%s:\n%s%s" % (path, res.stdout,
                                                   res.stderr)
+
+
+@test(unit, "abi-header-is-a-uapi-header")
+def abi_header_uapi():
+    # In a kernel tree the ABI header is include/uapi/misc/hsnic_abi.h
+    # (scripts/driver-into-tree.py): headers_install wants the syscall
+    # note, and the uapi header test compiles it as C90 and C++98.
+    hdr = os.path.join(TOP, "include", "hsnic_abi.h")
+    with open(hdr) as f:
+        first = f.readline()
+    assert "WITH Linux-syscall-note" in first, first
+    for lang, std in (("c", "-std=c90"), ("c++", "-std=c++98")):
+        res = subprocess.run(["gcc", "-x", lang, std, "-Wall", "-Werror",
+                              "-fsyntax-only", "-include", hdr, "-include",
+                              hdr, "/dev/null"],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, (std, res.stderr)
+
+
+def _fake_kernel_tree(d, feature=True):
+    """The files scripts/driver-into-tree.py reads and wires in a kernel
+    tree, shaped like Linux 7.3's."""
+    files = {
+        "Makefile": "VERSION = 7\nPATCHLEVEL = 3\nSUBLEVEL = 4\n",
+        "include/net/netdev_queues.h":
+            "enum {\n\tQCFG_RX_PAGE_SIZE\t= 0x1,\n};\n" if feature else
+            "struct netdev_queue_config {\n};\n",
+        "drivers/net/ethernet/Kconfig":
+            'if ETHERNET\n\nsource "drivers/net/ethernet/google/Kconfig"\n'
+            'source "drivers/net/ethernet/hisilicon/Kconfig"\n'
+            'source "drivers/net/ethernet/huawei/Kconfig"\n\nendif\n',
+        "drivers/net/ethernet/Makefile":
+            "obj-$(CONFIG_NET_VENDOR_GOOGLE) += google/\n"
+            "obj-$(CONFIG_NET_VENDOR_HUAWEI) += huawei/\n"
+            "obj-$(CONFIG_ETHOC) += ethoc.o\n",
+        "Documentation/networking/device_drivers/ethernet/index.rst":
+            ".. toctree::\n   :maxdepth: 2\n\n   google/gve\n"
+            "   huawei/hinic\n\n.. only::  subproject and html\n",
+        "MAINTAINERS":
+            "List of maintainers\n===================\n\n"
+            "3C59X NETWORK DRIVER\nM:\tA <a@example.org>\nS:\tOdd Fixes\n\n"
+            "LPC32XX DMAMUX SUPPORT\nM:\tB <b@example.org>\n\n"
+            "HSI SUBSYSTEM\nM:\tC <c@example.org>\nF:\tdrivers/hsi/\n\n"
+            "HSO 3G MODEM DRIVER\nL:\tlinux-usb@vger.kernel.org\n",
+    }
+    for rel, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(d, rel)), exist_ok=True)
+        with open(os.path.join(d, rel), "w") as f:
+            f.write(text)
+
+
+def _tree_snapshot(d):
+    snap = {}
+    for root, dirs, names in os.walk(d):
+        dirs[:] = [x for x in dirs if x != ".git"]
+        for n in names:
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                snap[os.path.relpath(p, d)] = (f.read(), os.stat(p).st_mtime_ns)
+    return snap
+
+
+@test(unit, "driver-into-tree-patch-and-tree")
+def driver_into_tree():
+    # Issue 19: the in-tree driver, as a git-am-able patch and copied into
+    # a tree, the two giving the same files; a second --tree run changes
+    # nothing; a tree without the queue configuration API is refused.
+    script = os.path.join(TOP, "scripts", "driver-into-tree.py")
+    author = "Hsnic Test <test@example.org>"
+
+    def run(*args):
+        return subprocess.run([sys.executable, script, "--author", author]
+                              + list(args), capture_output=True, text=True)
+
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e.org",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@e.org")
+    with tempfile.TemporaryDirectory() as d:
+        base, am, tree = (os.path.join(d, x) for x in ("base", "am", "tree"))
+        for t in (base, am, tree):
+            _fake_kernel_tree(t)
+        patch = os.path.join(d, "hsnic.patch")
+        res = run("--patch", patch, "--base", base)
+        assert res.returncode == 0, res.stderr
+        with open(patch) as f:
+            text = f.read()
+        assert text.startswith("From "), text[:200]
+        assert "Subject: [PATCH] net: ethernet: add hsnic" in text
+        assert "Signed-off-by: " + author in text
+        for path in ("MAINTAINERS", "drivers/net/ethernet/Kconfig",
+                     "drivers/net/ethernet/Makefile",
+                     "drivers/net/ethernet/hsnic/Kconfig",
+                     "drivers/net/ethernet/hsnic/Makefile",
+                     "drivers/net/ethernet/hsnic/hsnic_queue.c",
+                     "include/uapi/misc/hsnic_abi.h",
+                     "Documentation/networking/device_drivers/ethernet/"
+                     "hsnic.rst",
+                     "Documentation/networking/device_drivers/ethernet/"
+                     "index.rst"):
+            assert "+++ b/%s\n" % path in text, path
+        # MAINTAINERS first, for checkpatch
+        assert text.index("+++ b/MAINTAINERS") < text.index("+++ b/Doc")
+        assert "+obj-$(CONFIG_HSNIC) += hsnic.o\n" in text
+        assert "KBUILD_EXTMOD" not in text and "out of tree only" not in text
+        assert "+#include <uapi/misc/hsnic_abi.h>\n" in text
+        assert '#include "hsnic_abi.h"' not in text
+        # git am onto the base, committed
+        for args in (["init", "-q"], ["add", "-A"],
+                     ["commit", "-q", "-m", "base"], ["am", "-q", patch]):
+            subprocess.run(["git", "-C", am] + args, check=True, env=env,
+                           capture_output=True)
+        # --tree gives the same files; twice changes nothing
+        res = run("--tree", tree)
+        assert res.returncode == 0, res.stderr
+        want = {k: v[0] for k, v in _tree_snapshot(am).items()}
+        got = _tree_snapshot(tree)
+        assert want == {k: v[0] for k, v in got.items()}, \
+            sorted(set(want) ^ set(got))
+        res = run("--tree", tree)
+        assert res.returncode == 0, res.stderr
+        assert "nothing changed" in res.stderr, res.stderr
+        assert _tree_snapshot(tree) == got
+        ethk = os.path.join(tree, "drivers/net/ethernet/Kconfig")
+        with open(ethk) as f:
+            lines = f.read().split("\n")
+        assert lines.index('source "drivers/net/ethernet/hsnic/Kconfig"') \
+            == lines.index('source "drivers/net/ethernet/hisilicon/Kconfig"') + 1
+        # a base with hsnic in it already, and a tree older than 7.0
+        res = run("--patch", patch, "--base", tree)
+        assert res.returncode == 1 and "already" in res.stderr, res.stderr
+        old = os.path.join(d, "old")
+        _fake_kernel_tree(old, feature=False)
+        res = run("--tree", old)
+        assert res.returncode == 1, res.stderr
+        assert "hsnic needs Linux 7.0 or later" in res.stderr, res.stderr
+        assert not os.path.exists(os.path.join(old, "drivers/net/ethernet/"
+                                               "hsnic"))

@@ -6,6 +6,7 @@
  * and every block fits where docs/specs/hsnic.rst says, and the values of
  * the enums. Compiled with -std=c11 -Wall -Wextra -Werror.
  */
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
