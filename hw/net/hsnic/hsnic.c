@@ -151,6 +151,7 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
         return;
     }
     hsnic_rsc_init(s);
+    hsnic_rsc_alloc(s);
 
     d->config_write = hsnic_write_config;
     d->config[PCI_INTERRUPT_PIN] = 0;   /* MSI-X only */
@@ -221,6 +222,7 @@ err_msix:
     msix_unuse_all_vectors(d);
     msix_uninit_exclusive_bar(d);
 err_pcie:
+    hsnic_rsc_free(s);
     pcie_cap_exit(d);
 }
 
@@ -242,6 +244,7 @@ static void hsnic_exit(PCIDevice *d)
     qemu_bh_cancel(s->rx_bh);
     qemu_bh_delete(s->rsc_bh);
     qemu_del_vm_change_state_handler(s->vmstate_change);
+    hsnic_rsc_free(s);
     hsnic_free_timers(s);
     net_tx_pkt_uninit(s->tx_pkt);
     net_rx_pkt_uninit(s->rx_pkt);
@@ -357,7 +360,9 @@ static int hsnic_post_load(void *opaque, int version_id)
         hsnic_core_reset(s, "invalid migration stream");
         return -EINVAL;
     }
-    memset(s->rsc, 0, sizeof(s->rsc));  /* never migrated */
+    for (q = 0; q < s->num_qp; q++) {
+        hsnic_rsc_discard(s, q, "migration");   /* never migrated */
+    }
     for (q = 0; q < HSNIC_MAX_QP; q++) {
         s->txq[q].eop_scanned = 0;
     }
