@@ -645,7 +645,8 @@ static void hsnic_rsc_make_way(HsnicState *s, unsigned q, size_t size)
         return;
     }
     if ((uint64_t)t->res_bufs + DIV_ROUND_UP(size, r->buf_len) >
-        hsnic_ring_posted(r) || (hds && t->res_hdrs + 1 > hsnic_hdr_posted(r))) {
+        hsnic_ring_posted(r) ||
+        (hds && t->res_hdrs + 1 > hsnic_hdr_posted(r))) {
         hsnic_rsc_flush(s, q, "buffers for another frame");
     }
 }
