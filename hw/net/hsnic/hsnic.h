@@ -57,8 +57,12 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
 #define HSNIC_RSC_FLOWS         HSNIC_RSC_MAX_FLOWS
 #define HSNIC_RSC_HELD_MAX      (2 * 1024 * 1024)
 #define HSNIC_RSC_NIL           0xffff
-/* rsc-usecs: the longest an aggregate may wait for its next segment */
-#define HSNIC_RSC_USECS_DEFAULT 1000
+/*
+ * rsc-usecs: the longest an aggregate stays open. 20 ms: under TCG a
+ * sender in the guest puts a frame on the wire every 0.1 .. several ms
+ * (the kernel's gro.py sends its segments one by one from user space).
+ */
+#define HSNIC_RSC_USECS_DEFAULT 20000
 #define HSNIC_RSC_USECS_MAX     100000
 
 #define HSNIC_PM_CAP_OFFSET     0x40
