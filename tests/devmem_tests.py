@@ -100,8 +100,9 @@ for _dir, _name, _skips in SELFTESTS:
 
 # devmem.py again with receive segment coalescing on both NICs. loop's
 # dgram links hand the device one frame per main loop iteration; an
-# aggregate stays open for up to rsc-usecs (20 ms) of virtual time, so
-# segments that arrive one by one coalesce too: the test asserts that the
+# aggregate stays open while its queue gets a frame at least every
+# rsc-usecs (20 ms) of virtual time, so segments that arrive one by one
+# coalesce too: the test asserts that the
 # device coalesced frames into a dma-buf (each of 2 or more segments).
 RSC_ON = (". /lab/selftests/drivers/net/net.config; "
           "ethtool -K $NETIF rx-gro-hw on && "

@@ -928,6 +928,7 @@ typedef struct RscSeg {
     uint16_t sport;         /* 0: 1234 */
     uint32_t tsval;         /* nonzero: NOP NOP timestamp option */
     bool bad_csum;
+    uint16_t wait_ms;       /* virtual time that passes before it */
 } RscSeg;
 
 typedef struct RscCase {
@@ -1003,6 +1004,18 @@ static const RscCase rsc_cases[] = {
     /* two flows interleaved: each keeps its own aggregate and order */
     { "two_flows", { { 100, 0 }, { 100, 0, .sport = 99 }, { 100, 100 },
                      { 100, 100, 0x18, .sport = 99 } }, 4, { 200, 200 }, 2 },
+    /*
+     * 30 ms between a flow's segments, but the queue never quiet for the
+     * default rsc-usecs (20 ms): the aggregate waits (then the timer
+     * delivers it after the PSH-ended one of the other flow)
+     */
+    { "busy_queue", { { 100, 0 }, { 100, 0, .sport = 99, .wait_ms = 15 },
+                      { 100, 100, .wait_ms = 15 },
+                      { 100, 100, 0x18, .sport = 99 } }, 4,
+      { 200, 200 }, 2 },
+    /* 30 ms of quiet: the aggregate goes before the next segment */
+    { "quiet_queue", { { 100, 0 }, { 100, 100, .wait_ms = 30 } }, 2,
+      { 100, 100 }, 2 },
 };
 
 /* Wire segments the device has taken: delivered, coalesced, held. */
@@ -1014,6 +1027,16 @@ static uint64_t rsc_taken(QHsnic *d, const char *path)
            rsc_open_segs(qts_of(d), path, 0);
 }
 
+static void rsc_wait_taken(QHsnic *d, const char *path, uint64_t n)
+{
+    unsigned i;
+
+    for (i = 0; i < 2000 && rsc_taken(d, path) < n; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(rsc_taken(d, path), ==, n);
+}
+
 static void rsc_run_case(QHsnic *d, QHsnicRxq *r, Peer *p, const char *path,
                          const RscCase *k)
 {
@@ -1023,6 +1046,10 @@ static void rsc_run_case(QHsnic *d, QHsnicRxq *r, Peer *p, const char *path,
     unsigned i, n = 0;
 
     for (i = 0; i < k->nseg; i++) {
+        if (k->seg[i].wait_ms) {
+            rsc_wait_taken(d, path, taken + i);
+            qtest_clock_step(qts_of(d), k->seg[i].wait_ms * 1000 * 1000);
+        }
         peer_send(p, frame, rsc_frame(frame, &k->seg[i]));
     }
     for (i = 0; i < 2000 && rsc_taken(d, path) < taken + k->nseg; i++) {

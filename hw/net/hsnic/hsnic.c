@@ -616,10 +616,10 @@ static void hsnic_class_init(ObjectClass *klass, const void *data)
         "two between " stringify(HSNIC_MIN_RING) " and "
         stringify(HSNIC_MAX_RING));
     object_class_property_set_description(klass, "rsc-usecs",
-        "Receive segment coalescing: an open aggregate is delivered this "
-        "many microseconds (virtual clock) after its first segment at the "
-        "latest, 0-" stringify(HSNIC_RSC_USECS_MAX) "; 0 delivers it at "
-        "the end of each batch of frames from the backend (default "
+        "Receive segment coalescing: a queue's open aggregates are "
+        "delivered once it got no frame for this many microseconds "
+        "(virtual clock), 0-" stringify(HSNIC_RSC_USECS_MAX) "; 0 delivers "
+        "them at the end of each batch of frames from the backend (default "
         stringify(HSNIC_RSC_USECS_DEFAULT) ")");
     object_class_property_set_description(klass, "ioeventfd",
         "Back the doorbells with eventfds while the driver uses doorbell "

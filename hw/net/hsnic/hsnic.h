@@ -58,11 +58,14 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
 #define HSNIC_RSC_HELD_MAX      (2 * 1024 * 1024)
 #define HSNIC_RSC_NIL           0xffff
 /*
- * rsc-usecs: the longest an aggregate stays open. 20 ms: under TCG a
- * sender in the guest puts a frame on the wire every 0.1 .. several ms
- * (the kernel's gro.py sends its segments one by one from user space).
+ * rsc-usecs: how long a queue's aggregates wait for its next frame. 20 ms:
+ * under TCG a sender in the guest puts a frame on the wire every 0.1 ..
+ * several ms (the kernel's gro.py sends its segments one by one from user
+ * space). An aggregate is delivered HSNIC_RSC_AGE_MAX_US after it opened
+ * whatever the queue receives.
  */
 #define HSNIC_RSC_USECS_DEFAULT 20000
+#define HSNIC_RSC_AGE_MAX_US    1000000
 #define HSNIC_RSC_USECS_MAX     100000
 
 #define HSNIC_PM_CAP_OFFSET     0x40
@@ -183,7 +186,7 @@ typedef struct HsnicRsc {
     uint32_t pad;           /* Ethernet padding after them (1 segment) */
     uint32_t cap;           /* bytes allocated at @data */
     uint32_t nbufs;         /* payload buffers its delivery takes */
-    int64_t deadline;       /* QEMU_CLOCK_VIRTUAL ns */
+    int64_t deadline;       /* age cap, QEMU_CLOCK_VIRTUAL ns */
     HsnicRxLayout lay;      /* of the first segment alone */
     HsnicRxDecision dec;    /* of the first segment */
     uint8_t *data;
@@ -198,6 +201,7 @@ typedef struct HsnicRscQueue {
     uint32_t res_bufs;      /* payload buffers the open ones will take */
     uint32_t res_hdrs;      /* header buffers they will take */
     uint64_t held;          /* bytes they hold */
+    int64_t last_rx;        /* the queue's last frame, QEMU_CLOCK_VIRTUAL ns */
 } HsnicRscQueue;
 
 /* What the RSC parser found in a received frame. */

@@ -443,7 +443,14 @@ static void hsnic_rsc_deliver(HsnicState *s, unsigned q, uint16_t i,
     }
 }
 
-/* Arm the queue's timer for its oldest aggregate. */
+/* When the queue's aggregates go: it is quiet, or the oldest too old. */
+static int64_t hsnic_rsc_due(HsnicState *s, HsnicRscQueue *t)
+{
+    return MIN(t->last_rx + (int64_t)s->rsc_usecs * SCALE_US,
+               t->slot[t->head].deadline);
+}
+
+/* Arm the queue's timer for its aggregates. */
 static void hsnic_rsc_arm(HsnicState *s, unsigned q)
 {
     HsnicRscQueue *t = &s->rsc[q];
@@ -454,7 +461,7 @@ static void hsnic_rsc_arm(HsnicState *s, unsigned q)
     if (t->head == HSNIC_RSC_NIL) {
         timer_del(s->rsc_timer[q]);
     } else if (s->rsc_usecs) {
-        timer_mod(s->rsc_timer[q], t->slot[t->head].deadline);
+        timer_mod(s->rsc_timer[q], hsnic_rsc_due(s, t));
     }
 }
 
@@ -485,7 +492,11 @@ void hsnic_rsc_bh(void *opaque)
     hsnic_rsc_flush_all(opaque, "batch end");
 }
 
-/* The oldest aggregates of a queue have been open for rsc-usecs. */
+/*
+ * The queue got no frame for rsc-usecs (all its aggregates go), or its
+ * oldest aggregates reached their age cap. Frames that arrive move the
+ * quiet time on without touching the timer: it re-arms itself here.
+ */
 void hsnic_rsc_timer(void *opaque)
 {
     HsnicQueueRef *ref = opaque;
@@ -493,11 +504,12 @@ void hsnic_rsc_timer(void *opaque)
     HsnicRscQueue *t = &s->rsc[ref->q];
     bool guard = hsnic_guard_enter(s);
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    bool quiet = t->last_rx + (int64_t)s->rsc_usecs * SCALE_US <= now;
     unsigned n;
 
     for (n = 0; t->head != HSNIC_RSC_NIL && n < HSNIC_RSC_FLOWS &&
-                t->slot[t->head].deadline <= now; n++) {
-        hsnic_rsc_deliver(s, ref->q, t->head, "timer");
+                (quiet || t->slot[t->head].deadline <= now); n++) {
+        hsnic_rsc_deliver(s, ref->q, t->head, quiet ? "quiet" : "age");
     }
     hsnic_rsc_arm(s, ref->q);
     hsnic_guard_exit(s, guard);
@@ -586,8 +598,7 @@ static bool hsnic_rsc_open(HsnicState *s, unsigned q, const uint8_t *buf,
     a->pad = size - seg->end;
     a->nbufs = a->lay.nbufs;
     a->dec = *dec;
-    a->deadline = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                  (int64_t)s->rsc_usecs * SCALE_US;
+    a->deadline = t->last_rx + (int64_t)HSNIC_RSC_AGE_MAX_US * SCALE_US;
     a->next = HSNIC_RSC_NIL;
     a->prev = t->tail;
     if (t->tail != HSNIC_RSC_NIL) {
@@ -665,6 +676,7 @@ static bool hsnic_rsc_receive(HsnicState *s, unsigned q, const uint8_t *buf,
     uint16_t i;
     unsigned n;
 
+    t->last_rx = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     hsnic_rsc_parse(buf, size, dec, &seg);
     if (seg.keyed) {
         for (i = t->head, n = 0; i != HSNIC_RSC_NIL && n < HSNIC_RSC_FLOWS;
