@@ -626,6 +626,11 @@ static struct sk_buff *hsnic_rx_rsc(struct hsnic_qp *qp, struct sk_buff *skb,
 		th->check = ~tcp_v6_check(len, &iph->saddr, &iph->daddr, 0);
 	}
 
+	/* rx-packets and rx-bytes count wire packets (netdev.yaml): the
+	 * frame was counted as one, it was segs of them
+	 */
+	st->packets += segs - 1;
+	st->bytes += (segs - 1) * hlen;
 	st->gro_hw_packets++;
 	st->gro_hw_bytes += skb->len + ETH_HLEN;
 	st->gro_hw_wire_packets += segs;
