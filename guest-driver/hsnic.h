@@ -318,6 +318,7 @@ struct hsnic_priv {
 	u32 max_ring;
 	u32 max_rx_buf;
 	u32 msg_enable;
+	u32 xps_qp;		/* queue pairs the XPS maps were set for */
 
 	/* doorbell records, one per device queue pair (HSNIC_F_DB_REC) */
 	struct hsnic_db_rec *db_rec;

@@ -213,6 +213,30 @@ static void hsnic_teardown(struct hsnic_priv *priv)
 		synchronize_net();
 }
 
+/* XPS: each CPU transmits on one queue, CPU c on queue c % n, so that
+ * what one CPU sends (e.g. a packet socket's frames of many flows) leaves
+ * in the order it was sent; queues no CPU maps to carry the frames of
+ * connected sockets (hsnic_select_queue()). Set only when the queue count
+ * changes, so maps written by the user survive a reset.
+ */
+static void hsnic_set_xps(struct hsnic_priv *priv, unsigned int n)
+{
+	unsigned int q, cpu;
+	cpumask_var_t mask;
+
+	if (priv->xps_qp == n || !zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return;
+	for (q = 0; q < n; q++) {
+		cpumask_clear(mask);
+		for_each_possible_cpu(cpu)
+			if (cpu % n == q)
+				cpumask_set_cpu(cpu, mask);
+		netif_set_xps_queue(priv->netdev, mask, q);
+	}
+	free_cpumask_var(mask);
+	priv->xps_qp = n;
+}
+
 /* Allocate the rings of priv->cfg.num_qp queue pairs, hand them to the
  * device and start the queues. Instance lock held.
  */
@@ -273,6 +297,7 @@ static int hsnic_up(struct hsnic_priv *priv)
 				     &qp->napi);
 		hsnic_qp_napi_on(qp);
 	}
+	hsnic_set_xps(priv, n);
 
 	priv->up = true;
 	/* wake, not start: after a reset the qdisc may hold frames */

@@ -278,13 +278,11 @@ netdev_tx_t hsnic_start_xmit(struct sk_buff *skb, struct net_device *netdev)
 	if (unlikely(!tx->desc))
 		goto drop;
 
-	/* The device sends frames of 14 bytes and up as they are. Pad the
-	 * readable ones to the Ethernet minimum; padding an skb with
-	 * unreadable (devmem) frags would mean linearizing it.
+	/* The device sends frames of 14 bytes and up as they are and needs
+	 * no padding (docs/specs/hsnic.rst, "Transmit"); like virtio-net the
+	 * driver sends short frames unpadded, so the peer's GRO can merge
+	 * them (GRO does not merge a frame with bytes after its datagram).
 	 */
-	if (skb_frags_readable(skb) && skb_put_padto(skb, ETH_ZLEN))
-		goto drop_freed;
-
 	if (!hsnic_tx_offloads(skb, &cmd, &bytes, &segs))
 		goto drop;
 
@@ -359,7 +357,6 @@ unmap:
 		hsnic_tx_unmap(dev, &tx->bufs[i]);
 drop:
 	dev_kfree_skb_any(skb);
-drop_freed:
 	hsnic_tx_drop(qp);
 	return NETDEV_TX_OK;
 }

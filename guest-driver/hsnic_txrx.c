@@ -178,7 +178,9 @@ static bool hsnic_rx_cmpl_valid(struct hsnic_qp *qp,
 	}
 
 	total = f->hdr_len + f->pay_len;
-	if (unlikely(total < ETH_HLEN || total > HSNIC_MAX_FRAME)) {
+	if (unlikely(total < ETH_HLEN ||
+		     total > ((f->flags & HSNIC_RXC_RSC) ? HSNIC_RSC_MAX_FRAME :
+			      HSNIC_MAX_FRAME))) {
 		hsnic_qp_fault(qp, "bad RX frame length %u", total);
 		return false;
 	}
@@ -546,8 +548,10 @@ static void hsnic_rx_offloads(struct net_device *netdev, struct sk_buff *skb,
 }
 
 /* A frame the device coalesced (HSNIC_RXC_RSC): make it the GSO skb that
- * GRO would have built (see bnxt_gro_skb()), so that it can be forwarded
- * or resegmented. The device left the first segment's TCP checksum in
+ * GRO would have built (see bnxt_gro_skb() and inet_gro_complete(),
+ * ipip_gro_complete()), so that it can be forwarded or resegmented. The
+ * device names the TCP header (rsc_l4off) and, for IPIP/IP6IP6, the inner
+ * IP header (rsc_inner). It left the first segment's TCP checksum in
  * place; CHECKSUM_PARTIAL wants the pseudo-header sum there. The headers
  * are in the linear part: the header buffer with header split, a copy
  * otherwise; the payload may be unreadable (devmem), it is not touched.
@@ -559,40 +563,74 @@ static struct sk_buff *hsnic_rx_rsc(struct hsnic_qp *qp, struct sk_buff *skb,
 	u16 segs = le16_to_cpu(cmpl->rsc_segs);
 	u16 mss = le16_to_cpu(cmpl->rsc_mss);
 	u32 hlen = le16_to_cpu(cmpl->hlen);
-	unsigned int nhoff = 0, thoff, len;
+	u32 l4off = le16_to_cpu(cmpl->rsc_l4off);
+	u32 inner = le16_to_cpu(cmpl->rsc_inner);
+	u32 flags = le32_to_cpu(cmpl->flags);
+	unsigned int nhoff, thoff, len, gso = 0;
 	struct tcphdr *th;
+	bool outer6, ip6;
 
 	switch (skb->protocol) {
 	case htons(ETH_P_IP):
-		thoff = sizeof(struct iphdr);
-		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+		outer6 = false;
 		break;
 	case htons(ETH_P_IPV6):
-		thoff = sizeof(struct ipv6hdr);
-		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV6;
+		outer6 = true;
 		break;
 	default:
 		goto bad;
 	}
-	if (unlikely(segs < 2 || !mss || hlen < ETH_HLEN + thoff +
-		     sizeof(struct tcphdr) ||
+	if (unlikely(segs < 2 || !mss || l4off < ETH_HLEN + sizeof(struct iphdr) ||
+		     l4off + sizeof(struct tcphdr) > hlen ||
 		     skb_headlen(skb) < hlen - ETH_HLEN))
 		goto bad;
+	thoff = l4off - ETH_HLEN;
+	nhoff = 0;
+	ip6 = outer6;
+	if (inner) {
+		if (unlikely(inner < ETH_HLEN + sizeof(struct iphdr) ||
+			     inner + sizeof(struct iphdr) > l4off))
+			goto bad;
+		nhoff = inner - ETH_HLEN;
+		ip6 = (skb->data[nhoff] >> 4) == 6;
+		if (unlikely(ip6 && nhoff + sizeof(struct ipv6hdr) > thoff))
+			goto bad;
+		skb->encapsulation = 1;
+		skb_set_inner_protocol(skb, ip6 ? htons(ETH_P_IPV6) :
+					    htons(ETH_P_IP));
+		skb_set_inner_network_header(skb, nhoff);
+		gso |= outer6 ? SKB_GSO_IPXIP6 : SKB_GSO_IPXIP4;
+	}
+	if (ip6) {
+		gso |= SKB_GSO_TCPV6;
+	} else {
+		gso |= SKB_GSO_TCPV4;
+		if (flags & HSNIC_RXC_RSC_FIXEDID)
+			gso |= SKB_GSO_TCP_FIXEDID;
+		if (flags & HSNIC_RXC_RSC_FIXEDID_IN)
+			gso |= SKB_GSO_TCP_FIXEDID_INNER;
+	}
+	skb_shinfo(skb)->gso_type = gso;
 
-	skb_set_network_header(skb, nhoff);
-	skb_set_transport_header(skb, nhoff + thoff);
+	skb_set_network_header(skb, 0);
+	skb_set_transport_header(skb, thoff);
 	th = tcp_hdr(skb);
-	len = skb->len - skb_transport_offset(skb);
-	if (skb->protocol == htons(ETH_P_IP)) {
-		const struct iphdr *iph = ip_hdr(skb);
+	len = skb->len - thoff;
+	if (!ip6) {
+		const struct iphdr *iph = (void *)(skb->data + nhoff);
 
 		th->check = ~tcp_v4_check(len, iph->saddr, iph->daddr, 0);
 	} else {
-		const struct ipv6hdr *iph = ipv6_hdr(skb);
+		const struct ipv6hdr *iph = (void *)(skb->data + nhoff);
 
 		th->check = ~tcp_v6_check(len, &iph->saddr, &iph->daddr, 0);
 	}
 
+	/* rx-packets and rx-bytes count wire packets (netdev.yaml): the
+	 * frame was counted as one, it was segs of them
+	 */
+	st->packets += segs - 1;
+	st->bytes += (segs - 1) * hlen;
 	st->gro_hw_packets++;
 	st->gro_hw_bytes += skb->len + ETH_HLEN;
 	st->gro_hw_wire_packets += segs;

@@ -44,6 +44,14 @@ typedef uint64_t __le64;
 #define HSNIC_MIN_RING			8
 #define HSNIC_MAX_RING			4096
 #define HSNIC_MAX_FRAME			65535	/* bytes, without FCS */
+/*
+ * Receive segment coalescing: the largest frame it delivers (an IP
+ * datagram of 65535 bytes after the Ethernet header), the longest header
+ * stack it coalesces, the aggregates one RX queue keeps open at once.
+ */
+#define HSNIC_RSC_MAX_FRAME		(14 + 65535)
+#define HSNIC_RSC_MAX_HLEN		192
+#define HSNIC_RSC_MAX_FLOWS		512
 #define HSNIC_MIN_RX_BUF		256	/* RX buffer lengths, bytes */
 #define HSNIC_MAX_RX_BUF		65536
 #define HSNIC_RX_BUF_ALIGN		64	/* BUF_LEN is a multiple */
@@ -574,25 +582,27 @@ struct hsnic_rx_cmpl {
 	__le16 hlen;		/* L2-L4 header length found (0: none) */
 	__le16 rsc_segs;	/* with HSNIC_RXC_RSC: segments coalesced */
 	__le16 rsc_mss;		/* with HSNIC_RXC_RSC: their payload size */
-	__le32 rsvd;
+	__le16 rsc_l4off;	/* with HSNIC_RXC_RSC: TCP header offset */
+	__le16 rsc_inner;	/* with HSNIC_RXC_RSC: inner IP header, or 0 */
 };
 
 /*
  * Receive segment coalescing (HSNIC_RXQ_CTRL_RSC, docs/specs/hsnic.rst):
  * a completion with HSNIC_RXC_RSC describes one TCP frame the device made
- * of rsc_segs >= 2 in-order segments of one flow, every one but the last
- * carrying exactly rsc_mss payload bytes. Its headers (hlen bytes) are
- * those of the first segment with the IPv4 total length and header
- * checksum, or the IPv6 payload length, rewritten for the merged frame
- * and PSH set if a segment had it. Each segment's IP and TCP checksums
- * were verified (HSNIC_RXC_L4_CSUM_OK, and L3_CSUM_OK for IPv4), but the
- * TCP checksum field of the merged frame is the first segment's: the
- * driver must not rely on it. Placement is that of a single frame: with
- * HDS, hlen bytes in the header buffer (HSNIC_RXC_SPLIT) and the payload
- * packed in payload buffers; without, the whole frame packed in payload
- * buffers. RSS hash and rule are the first segment's. Coalesced frames
- * are always untagged TCP over IPv4 without options or IPv6 without
- * extension headers.
+ * of rsc_segs >= 2 in-order segments of one flow, the rules of Linux's
+ * GRO deciding which, every one but the last carrying exactly rsc_mss
+ * payload bytes. Its headers (hlen bytes: Ethernet, IPv4 or IPv6 with
+ * extension headers, with IPIP/IP6IP6 a second IP header at rsc_inner,
+ * TCP at rsc_l4off) are those of the first segment with every IPv4 total
+ * length and header checksum, and every IPv6 payload length, rewritten
+ * for the merged frame, and PSH and FIN set if the last segment had them.
+ * Each segment's IP and TCP checksums were verified (HSNIC_RXC_L4_CSUM_OK,
+ * and L3_CSUM_OK for IPv4), but the TCP checksum field of the merged frame
+ * is the first segment's: the driver must not rely on it.
+ * HSNIC_RXC_RSC_FIXEDID (HSNIC_RXC_RSC_FIXEDID_IN): every segment had the
+ * same IPv4 ID in the outer (inner) header; otherwise they incremented by
+ * one. Placement is that of a single frame of that size (hds rules with
+ * hlen). RSS hash and rule are the first segment's.
  */
 
 #define HSNIC_RXC_HDR			(1u << 1)	/* header buffer used */
@@ -604,6 +614,8 @@ struct hsnic_rx_cmpl {
 #define HSNIC_RXC_RSS			(1u << 7)	/* rss_hash valid */
 #define HSNIC_RXC_RULE			(1u << 8)	/* a flow rule matched */
 #define HSNIC_RXC_RSC			(1u << 9)	/* coalesced segments */
+#define HSNIC_RXC_RSC_FIXEDID		(1u << 10)	/* outer IPv4 ID fixed */
+#define HSNIC_RXC_RSC_FIXEDID_IN	(1u << 11)	/* inner IPv4 ID fixed */
 
 /* info: why the frame was (not) split, and the RSS hash type. */
 #define HSNIC_RXI_HDS_SHIFT		0

@@ -14,6 +14,7 @@ Groups:
                     test-soak`): 1 GiB, 1000 restarts
 """
 
+import fnmatch
 import json
 import os
 import re
@@ -42,6 +43,18 @@ SELFTESTS = [
     ("drivers/net/hw", "ntuple.py", {}),
     ("drivers/net/hw", "rss_api.py", {}),
     ("drivers/net", "xdp.py", {}),
+    # Hardware GRO (issue 18 item 1). gro.py's "lro" mode is for netdevsim
+    # (the test says so); hsnic coalesces as GRO-HW, never LRO.
+    ("drivers/net", "gro.py",
+     {"gro.test.lro_*": "hsnic does GRO-HW, not LRO (the lro mode is for "
+      "netdevsim's feature inheritance tests)",
+      "gro.test_gro_capacity.lro_*": "hsnic does GRO-HW, not LRO",
+      "gro.test_gro_capacity.*_8q": "the lab's hsnic has 4 queue pairs "
+      "(issue 18 item 3)"},
+     # Left out: software GRO of PPPoE, which fails the same way on
+     # virtio-net-pci (the guest kernel's GRO, not the NIC's).
+     "-T 'test.sw_pppoe*'"),
+    ("drivers/net/hw", "gro_hw.py", {}),
 ]
 
 SELFTEST_TIMEOUT = int(os.environ.get("HSNIC_SELFTEST_TIMEOUT", "1200"))
@@ -64,16 +77,23 @@ def _vm_with_selftests(env):
     return vm
 
 
-def run_selftest(env, subdir, name, allowed_skips, pre="", envs=""):
+def run_selftest(env, subdir, name, allowed_skips, pre="", envs="",
+                 args=""):
     vm = _vm_with_selftests(env)
     # Every selftest starts from the topology's configuration, whatever
     # the previous one left behind.
     vm.run("lab-netsetup --wait 20", timeout=60, check=True)
     if pre:
         vm.run(pre, timeout=60, check=True)
-    rc, out = vm.run("cd /lab/selftests/%s && %s./%s" % (subdir, envs, name),
-                     timeout=SELFTEST_TIMEOUT)
+    rc, out = vm.run("cd /lab/selftests/%s && %s./%s %s"
+                     % (subdir, envs, name, args), timeout=SELFTEST_TIMEOUT)
     res = KtapResult(out)
+    # a key with wildcards allows every case it matches
+    allowed_skips = dict(allowed_skips)
+    for pat, why in list(allowed_skips.items()):
+        for n in res.cases:
+            if fnmatch.fnmatchcase(n, pat):
+                allowed_skips.setdefault(n, why)
     print("    %s: %s" % (name, res.totals or "no totals line"))
     for verdict in ("skip", "xfail"):
         for n in res.named(verdict):
@@ -94,9 +114,9 @@ def _selftests_setup():
 # The kernel's own tests first: the slow tier's reason to exist.
 st = group("hsnic-selftests", _selftests_setup, teardown, tier="slow",
            rank=10)
-for _dir, _name, _skips in SELFTESTS:
-    test(st, _name)(lambda env, d=_dir, n=_name, s=_skips:
-                    run_selftest(env, d, n, s))
+for _dir, _name, _skips, *_args in SELFTESTS:
+    test(st, _name)(lambda env, d=_dir, n=_name, s=_skips, a=_args:
+                    run_selftest(env, d, n, s, args=" ".join(a)))
 
 
 # The kernel's tests that need more CPUs than queues, or CPU numbers a
@@ -124,8 +144,9 @@ for _dir, _name, _skips in SELFTESTS_SMP4:
 
 # devmem.py again with receive segment coalescing on both NICs. loop's
 # dgram links hand the device one frame per main loop iteration; an
-# aggregate stays open for up to rsc-usecs (50 us) of virtual time, so
-# segments that arrive one by one coalesce too: the test asserts that the
+# aggregate stays open while its queue gets a frame at least every
+# rsc-usecs (20 ms) of virtual time, so segments that arrive one by one
+# coalesce too: the test asserts that the
 # device coalesced frames into a dma-buf (each of 2 or more segments).
 RSC_ON = (". /lab/selftests/drivers/net/net.config; "
           "ethtool -K $NETIF rx-gro-hw on && "

@@ -914,6 +914,188 @@ static void test_rsc_flush_guarded(void *obj, void *data,
     check_rx_works(d, &r, p);
 }
 
+/* ---- RSC follows GRO's rules ---- */
+
+/* One segment of a GRO rule case: changes to a plain TCP/IPv4 segment. */
+typedef struct RscSeg {
+    uint16_t pay;           /* payload bytes */
+    uint32_t seq;           /* offset from the first sequence number */
+    uint8_t flags;          /* TCP flags (0: ACK) */
+    uint16_t ipid;
+    bool df0;               /* DF clear */
+    uint8_t ttl;            /* 0: 64 */
+    uint8_t tos;
+    uint16_t sport;         /* 0: 1234 */
+    uint32_t tsval;         /* nonzero: NOP NOP timestamp option */
+    bool bad_csum;
+    uint16_t wait_ms;       /* virtual time that passes before it */
+} RscSeg;
+
+typedef struct RscCase {
+    const char *name;
+    RscSeg seg[8];
+    unsigned nseg;
+    uint16_t expect[8];     /* payload of each frame delivered, in order */
+    unsigned nexp;
+} RscCase;
+
+static size_t rsc_frame(uint8_t *f, const RscSeg *g)
+{
+    size_t opt = g->tsval ? 12 : 0, len;
+    uint8_t *ip = f + 14, *tcp = ip + 20;
+
+    len = frame_tcp4(f, g->pay + opt, 0, g->df0 ? 0 : 0x4000);
+    memmove(tcp + 20 + opt, tcp + 20, g->pay);
+    stw_be_p(ip + 4, g->ipid);
+    ip[8] = g->ttl ?: 64;
+    ip[1] = g->tos;
+    stw_be_p(ip + 10, 0);
+    stw_be_p(ip + 10, ip_csum(ip, 20));
+    if (g->sport) {
+        stw_be_p(tcp, g->sport);
+    }
+    stl_be_p(tcp + 4, 1 + g->seq);
+    tcp[13] = g->flags ?: 0x10;
+    if (opt) {
+        tcp[12] = 8 << 4;
+        tcp[20] = 1;
+        tcp[21] = 1;
+        tcp[22] = 8;
+        tcp[23] = 10;
+        stl_be_p(tcp + 24, g->tsval);
+        stl_be_p(tcp + 28, 0);
+    }
+    tcp4_csum(f, len);
+    if (g->bad_csum) {
+        tcp[16] ^= 1;
+    }
+    return len;
+}
+
+static const RscCase rsc_cases[] = {
+    { "data_same", { { 100, 0 }, { 100, 100 } }, 2, { 200 }, 1 },
+    { "lrg_sml", { { 100, 0 }, { 50, 100 } }, 2, { 150 }, 1 },
+    { "sml_lrg", { { 50, 0 }, { 100, 50 } }, 2, { 50, 100 }, 2 },
+    { "psh", { { 100, 0 }, { 100, 100, 0x18 }, { 100, 200 } }, 3,
+      { 200, 100 }, 2 },
+    { "syn", { { 100, 0 }, { 0, 100, 0x12 }, { 100, 100 } }, 3,
+      { 100, 0, 100 }, 3 },
+    { "cwr", { { 100, 0 }, { 100, 100, 0x90 }, { 100, 200, 0x90 } }, 3,
+      { 100, 200 }, 2 },
+    { "seq", { { 100, 0 }, { 100, 101 } }, 2, { 100, 100 }, 2 },
+    { "csum", { { 100, 0 }, { 100, 100, .bad_csum = true } }, 2,
+      { 100, 100 }, 2 },
+    { "ts", { { 100, 0, .tsval = 1 }, { 100, 100, .tsval = 1 },
+              { 100, 200, .tsval = 2 } }, 3, { 212, 112 }, 2 },
+    { "ttl", { { 100, 0 }, { 100, 100, .ttl = 7 } }, 2, { 100, 100 }, 2 },
+    { "tos", { { 100, 0 }, { 100, 100, .tos = 4 } }, 2, { 100, 100 }, 2 },
+    { "id_df1_inc", { { 100, 0, .ipid = 8 }, { 100, 100, .ipid = 9 } }, 2,
+      { 200 }, 1 },
+    { "id_df1_fixed", { { 100, 0, .ipid = 8 }, { 100, 100, .ipid = 8 } }, 2,
+      { 200 }, 1 },
+    { "id_df0_fixed", { { 100, 0, .ipid = 8, .df0 = true },
+                        { 100, 100, .ipid = 8, .df0 = true } }, 2,
+      { 200 }, 1 },
+    { "id_inc_fixed", { { 100, 0, .ipid = 8 }, { 100, 100, .ipid = 9 },
+                        { 100, 200, .ipid = 9 } }, 3, { 200, 100 }, 2 },
+    { "id_df_change", { { 100, 0, .ipid = 8 },
+                        { 100, 100, .ipid = 9, .df0 = true } }, 2,
+      { 100, 100 }, 2 },
+    /* two flows interleaved: each keeps its own aggregate and order */
+    { "two_flows", { { 100, 0 }, { 100, 0, .sport = 99 }, { 100, 100 },
+                     { 100, 100, 0x18, .sport = 99 } }, 4, { 200, 200 }, 2 },
+    /*
+     * 30 ms between a flow's segments, but the queue never quiet for the
+     * default rsc-usecs (20 ms): the aggregate waits (then the timer
+     * delivers it after the PSH-ended one of the other flow)
+     */
+    { "busy_queue", { { 100, 0 }, { 100, 0, .sport = 99, .wait_ms = 15 },
+                      { 100, 100, .wait_ms = 15 },
+                      { 100, 100, 0x18, .sport = 99 } }, 4,
+      { 200, 200 }, 2 },
+    /* 30 ms of quiet: the aggregate goes before the next segment */
+    { "quiet_queue", { { 100, 0 }, { 100, 100, .wait_ms = 30 } }, 2,
+      { 100, 100 }, 2 },
+};
+
+/* Wire segments the device has taken: delivered, coalesced, held. */
+static uint64_t rsc_taken(QHsnic *d, const char *path)
+{
+    return qhsnic_rx_qstat(d, 0, HSNIC_RXS_PACKETS) -
+           qhsnic_rx_qstat(d, 0, HSNIC_RXS_RSC_FRAMES) +
+           qhsnic_rx_qstat(d, 0, HSNIC_RXS_RSC_SEGS) +
+           rsc_open_segs(qts_of(d), path, 0);
+}
+
+static void rsc_wait_taken(QHsnic *d, const char *path, uint64_t n)
+{
+    unsigned i;
+
+    for (i = 0; i < 2000 && rsc_taken(d, path) < n; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(rsc_taken(d, path), ==, n);
+}
+
+static void rsc_run_case(QHsnic *d, QHsnicRxq *r, Peer *p, const char *path,
+                         const RscCase *k)
+{
+    uint64_t taken = rsc_taken(d, path);
+    uint8_t frame[512];
+    struct hsnic_rx_cmpl c;
+    unsigned i, n = 0;
+
+    for (i = 0; i < k->nseg; i++) {
+        if (k->seg[i].wait_ms) {
+            rsc_wait_taken(d, path, taken + i);
+            qtest_clock_step(qts_of(d), k->seg[i].wait_ms * 1000 * 1000);
+        }
+        peer_send(p, frame, rsc_frame(frame, &k->seg[i]));
+    }
+    for (i = 0; i < 2000 && rsc_taken(d, path) < taken + k->nseg; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(rsc_taken(d, path), ==, taken + k->nseg);
+    /* the timer delivers what is still open (rsc-usecs is <= 100 ms) */
+    qtest_clock_step(qts_of(d), 1000 * 1000 * 100 + 1);
+    while (qhsnic_rx_cmpl(d, r, &c)) {
+        uint32_t len = le32_to_cpu(c.pay_len);
+        bool rsc = le32_to_cpu(c.flags) & HSNIC_RXC_RSC;
+
+        g_test_message("%s: frame %u: %u bytes, rsc %d segs %u", k->name, n,
+                       len - 54, rsc, le16_to_cpu(c.rsc_segs));
+        g_assert_cmpuint(n, <, k->nexp);
+        g_assert_cmpuint(len - 54, ==, k->expect[n]);
+        if (rsc) {
+            g_assert_cmpuint(le16_to_cpu(c.rsc_l4off), ==, 34);
+            g_assert_cmpuint(le16_to_cpu(c.rsc_segs), >=, 2);
+        }
+        n++;
+    }
+    g_assert_cmpuint(n, ==, k->nexp);
+}
+
+static void test_rsc_gro_rules(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QHsnic *d = obj;
+    Peer *p = data;
+    g_autofree char *path = hsnic_qom_path(qts_of(d));
+    QHsnicRxq r;
+    unsigned i;
+
+    qhsnic_rxq_init(d, &r, 0, 256, BUF_LEN, 0);
+    r.cidx = 0;
+    r.gen = 1;
+    qhsnic_wr(d, HSNIC_RXQ_REG(0, HSNIC_Q_CTRL), HSNIC_Q_CTRL_ENABLE |
+              HSNIC_RXQ_CTRL_RSC);
+    g_assert_cmphex(qhsnic_rd(d, HSNIC_RXQ_REG(0, HSNIC_Q_STATUS)), ==,
+                    HSNIC_Q_STATUS_ENABLED);
+    for (i = 0; i < ARRAY_SIZE(rsc_cases); i++) {
+        qhsnic_rx_post_all(d, &r);
+        rsc_run_case(d, &r, p, path, &rsc_cases[i]);
+    }
+}
+
 /*
  * Vector 0's MSI-X message aimed at DEV_CTRL with RESET as its data, and
  * a queue error raised from the doorbells' BQL path: the message must not
@@ -1890,6 +2072,7 @@ static void register_hsnic_test(void)
                  &opts);
     qos_add_test("rsc-flush-guarded", "hsnic", test_rsc_flush_guarded,
                  &opts);
+    qos_add_test("rsc-gro-rules", "hsnic", test_rsc_gro_rules, &opts);
     qos_add_test("msix-on-bar0", "hsnic", test_msix_on_bar0, &opts);
     qos_add_test("fault-props", "hsnic", test_fault_props, &opts);
     qos_add_test("dma-to-self", "hsnic", test_dma_to_self, &opts);

@@ -123,7 +123,8 @@ static void check_layouts(void)
 	MEMBER_OK(struct hsnic_rx_cmpl, hlen, 22, 2);
 	MEMBER_OK(struct hsnic_rx_cmpl, rsc_segs, 24, 2);
 	MEMBER_OK(struct hsnic_rx_cmpl, rsc_mss, 26, 2);
-	MEMBER_OK(struct hsnic_rx_cmpl, rsvd, 28, 4);
+	MEMBER_OK(struct hsnic_rx_cmpl, rsc_l4off, 28, 2);
+	MEMBER_OK(struct hsnic_rx_cmpl, rsc_inner, 30, 2);
 	MEMBER_OK(struct hsnic_db_rec, tx_tail, 0, 4);
 	MEMBER_OK(struct hsnic_db_rec, rx_tail, 4, 4);
 	MEMBER_OK(struct hsnic_db_rec, rx_hdr_tail, 8, 4);
@@ -228,7 +229,8 @@ static void check_fields(void)
 			HSNIC_CMPL_GEN, HSNIC_RXC_HDR, HSNIC_RXC_SPLIT,
 			HSNIC_RXC_HDR_OVF, HSNIC_RXC_L3_CSUM_OK,
 			HSNIC_RXC_L4_CSUM_OK, HSNIC_RXC_CSUM_BAD,
-			HSNIC_RXC_RSS, HSNIC_RXC_RULE,
+			HSNIC_RXC_RSS, HSNIC_RXC_RULE, HSNIC_RXC_RSC,
+			HSNIC_RXC_RSC_FIXEDID, HSNIC_RXC_RSC_FIXEDID_IN,
 		};
 		const uint32_t rxi[] = {
 			HSNIC_RXI_HDS_MASK, HSNIC_RXI_RSS_TYPE_MASK,
@@ -313,6 +315,8 @@ static void check_limits(void)
 	CHECK(HSNIC_MIN_RING <= HSNIC_MAX_RING);
 	CHECK(HSNIC_MAX_RING <= 0x10000);	/* 16-bit slot fields */
 	CHECK(HSNIC_MAX_FRAME <= 0xffff);	/* rx_cmpl.hdr_len is 16 bits */
+	CHECK(HSNIC_RSC_MAX_HLEN <= 0xffff);	/* rsc_l4off, rsc_inner: 16 bits */
+	CHECK(HSNIC_RSC_MAX_FRAME > HSNIC_MAX_FRAME);
 	CHECK(HSNIC_MIN_RX_BUF % HSNIC_RX_BUF_ALIGN == 0);
 	CHECK(HSNIC_MAX_RX_BUF % HSNIC_RX_BUF_ALIGN == 0);
 	CHECK(HSNIC_MIN_RX_BUF <= HSNIC_MAX_RX_BUF);

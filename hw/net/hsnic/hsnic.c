@@ -151,6 +151,7 @@ static void hsnic_realize(PCIDevice *d, Error **errp)
         return;
     }
     hsnic_rsc_init(s);
+    hsnic_rsc_alloc(s);
 
     d->config_write = hsnic_write_config;
     d->config[PCI_INTERRUPT_PIN] = 0;   /* MSI-X only */
@@ -221,6 +222,7 @@ err_msix:
     msix_unuse_all_vectors(d);
     msix_uninit_exclusive_bar(d);
 err_pcie:
+    hsnic_rsc_free(s);
     pcie_cap_exit(d);
 }
 
@@ -242,6 +244,7 @@ static void hsnic_exit(PCIDevice *d)
     qemu_bh_cancel(s->rx_bh);
     qemu_bh_delete(s->rsc_bh);
     qemu_del_vm_change_state_handler(s->vmstate_change);
+    hsnic_rsc_free(s);
     hsnic_free_timers(s);
     net_tx_pkt_uninit(s->tx_pkt);
     net_rx_pkt_uninit(s->rx_pkt);
@@ -357,7 +360,9 @@ static int hsnic_post_load(void *opaque, int version_id)
         hsnic_core_reset(s, "invalid migration stream");
         return -EINVAL;
     }
-    memset(s->rsc, 0, sizeof(s->rsc));  /* never migrated */
+    for (q = 0; q < s->num_qp; q++) {
+        hsnic_rsc_discard(s, q, "migration");   /* never migrated */
+    }
     for (q = 0; q < HSNIC_MAX_QP; q++) {
         s->txq[q].eop_scanned = 0;
     }
@@ -611,10 +616,10 @@ static void hsnic_class_init(ObjectClass *klass, const void *data)
         "two between " stringify(HSNIC_MIN_RING) " and "
         stringify(HSNIC_MAX_RING));
     object_class_property_set_description(klass, "rsc-usecs",
-        "Receive segment coalescing: an open aggregate is delivered this "
-        "many microseconds (virtual clock) after its first segment at the "
-        "latest, 0-" stringify(HSNIC_RSC_USECS_MAX) "; 0 delivers it at "
-        "the end of each batch of frames from the backend (default "
+        "Receive segment coalescing: a queue's open aggregates are "
+        "delivered once it got no frame for this many microseconds "
+        "(virtual clock), 0-" stringify(HSNIC_RSC_USECS_MAX) "; 0 delivers "
+        "them at the end of each batch of frames from the backend (default "
         stringify(HSNIC_RSC_USECS_DEFAULT) ")");
     object_class_property_set_description(klass, "ioeventfd",
         "Back the doorbells with eventfds while the driver uses doorbell "

@@ -45,14 +45,28 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
 #define HSNIC_CMPL_MAX_SIZE     32
 /* Frames one TX bottom half run sends before it yields. */
 #define HSNIC_TX_BUDGET         256
-/* Payload buffers one frame may use: a full frame in the smallest ones. */
-#define HSNIC_RX_MAX_BUFS       DIV_ROUND_UP(HSNIC_MAX_FRAME, HSNIC_MIN_RX_BUF)
-/* RSC: the longest header stack kept (Ethernet, IPv6, TCP with options) */
-#define HSNIC_RSC_HDR_MAX       128
-#define HSNIC_RSC_MAX_SEGS      64
-/* rsc-usecs: the longest an aggregate may wait for its next segment */
-#define HSNIC_RSC_USECS_DEFAULT 50
-#define HSNIC_RSC_USECS_MAX     10000
+/*
+ * Payload buffers one frame may use: the largest frame (a coalesced one,
+ * HSNIC_RSC_MAX_FRAME) in the smallest buffers.
+ */
+#define HSNIC_RX_MAX_BUFS       DIV_ROUND_UP(HSNIC_RSC_MAX_FRAME, \
+                                             HSNIC_MIN_RX_BUF)
+/* RSC: the longest header stack kept (Ethernet, 2 IP, TCP with options) */
+#define HSNIC_RSC_HDR_MAX       HSNIC_RSC_MAX_HLEN
+/* RSC: open aggregates per queue, and the bytes they may hold together */
+#define HSNIC_RSC_FLOWS         HSNIC_RSC_MAX_FLOWS
+#define HSNIC_RSC_HELD_MAX      (2 * 1024 * 1024)
+#define HSNIC_RSC_NIL           0xffff
+/*
+ * rsc-usecs: how long a queue's aggregates wait for its next frame. 20 ms:
+ * under TCG a sender in the guest puts a frame on the wire every 0.1 ..
+ * several ms (the kernel's gro.py sends its segments one by one from user
+ * space). An aggregate is delivered HSNIC_RSC_AGE_MAX_US after it opened
+ * whatever the queue receives.
+ */
+#define HSNIC_RSC_USECS_DEFAULT 20000
+#define HSNIC_RSC_AGE_MAX_US    1000000
+#define HSNIC_RSC_USECS_MAX     100000
 
 #define HSNIC_PM_CAP_OFFSET     0x40
 #define HSNIC_PCIE_CAP_OFFSET   0xa0
@@ -149,40 +163,61 @@ typedef struct HsnicRxLayout {
 
 /*
  * An open receive segment coalescing aggregate of one RX queue: the
- * payload of its segments is already in the queue's payload buffers
- * (from slot HEAD on, packed from byte @start of the first one), its
- * header buffer (with HDS) is reserved, and HEAD and HDR_HEAD only move
- * when it is delivered. Not migrated: the VM stop handler delivers it.
+ * merged frame so far (headers of the first segment, then the payload
+ * of every segment) is held by the device in @data; nothing is in the
+ * queue's buffers until it is delivered, but the buffers its delivery
+ * will take are counted in HsnicRscQueue.res_bufs / res_hdrs. Not
+ * migrated: the VM stop handler delivers it.
  */
 typedef struct HsnicRsc {
     bool open;
-    bool ip6;
-    bool psh;               /* a segment had PSH (the last one) */
-    uint16_t hlen;          /* L2-L4 header bytes */
+    bool ip6[2];            /* IP header i is IPv6 */
+    uint8_t nip;            /* IP headers: 1, or 2 with IPIP/IP6IP6 */
+    uint8_t fixedid;        /* bit i: IPv4 header i keeps a fixed ID */
+    uint16_t ipoff[2];      /* offsets of the IP headers */
     uint16_t l4off;
+    uint16_t hlen;          /* L2-L4 header bytes */
     uint16_t mss;           /* payload bytes of the first segment */
     uint16_t segs;
+    uint16_t prev, next;    /* age list of the queue, or free list */
+    uint32_t hash;          /* of the flow key */
     uint32_t next_seq;      /* sequence number the next segment must have */
-    uint32_t start;         /* payload offset in the first buffer */
-    uint32_t pay_len;       /* payload bytes placed */
-    uint32_t buf_idx;       /* slot (from HEAD) of buf_addr */
-    uint64_t buf_addr;      /* payload buffer being filled */
-    bool buf_valid;         /* buf_idx and buf_addr are set */
-    uint64_t first_addr;    /* first payload buffer */
-    uint64_t hdr_addr;      /* reserved header buffer (HDS) */
-    HsnicRxLayout lay;      /* of the first segment */
+    uint32_t len;           /* bytes of @data: headers and payload */
+    uint32_t pad;           /* Ethernet padding after them (1 segment) */
+    uint32_t cap;           /* bytes allocated at @data */
+    uint32_t nbufs;         /* payload buffers its delivery takes */
+    int64_t deadline;       /* age cap, QEMU_CLOCK_VIRTUAL ns */
+    HsnicRxLayout lay;      /* of the first segment alone */
     HsnicRxDecision dec;    /* of the first segment */
-    uint8_t hdr[HSNIC_RSC_HDR_MAX];  /* headers of the first segment */
+    uint8_t *data;
 } HsnicRsc;
+
+/* The open aggregates of one RX queue, oldest first. */
+typedef struct HsnicRscQueue {
+    HsnicRsc slot[HSNIC_RSC_FLOWS];
+    uint16_t head, tail;    /* age list */
+    uint16_t free;          /* free list */
+    uint16_t nopen;
+    uint32_t res_bufs;      /* payload buffers the open ones will take */
+    uint32_t res_hdrs;      /* header buffers they will take */
+    uint64_t held;          /* bytes they hold */
+    int64_t last_rx;        /* the queue's last frame, QEMU_CLOCK_VIRTUAL ns */
+} HsnicRscQueue;
 
 /* What the RSC parser found in a received frame. */
 typedef struct HsnicRscSeg {
-    bool ip6;
+    bool keyed;             /* a TCP flow: its aggregate can be found */
+    bool ok;                /* and the frame may join or open one */
+    bool ip6[2];
+    uint8_t nip;
     uint8_t tcp_flags;
-    size_t l4off;
-    size_t hlen;
-    size_t pay;
+    uint16_t ipoff[2];
+    uint16_t l4off;
+    uint16_t hlen;
+    uint32_t hash;
     uint32_t seq;
+    size_t end;             /* end of the outer IP datagram */
+    size_t pay;
 } HsnicRscSeg;
 
 /* Interrupt state of one MSI-X vector. */
@@ -275,10 +310,10 @@ struct HsnicState {
     bool db_eventfds;       /* the notifiers are attached to the doorbells */
     bool has_vnet;          /* frames to and from the peer carry a vnet hdr */
     QEMUBH *rsc_bh;         /* rsc-usecs=0: delivers them after a batch */
-    QEMUTimer *rsc_timer[HSNIC_MAX_QP];     /* delivers an aggregate */
+    QEMUTimer *rsc_timer[HSNIC_MAX_QP];     /* delivers aggregates */
     uint64_t tx_desc_reads; /* TX descriptors read (x-stat-tx-desc-reads) */
     VMChangeStateEntry *vmstate_change;
-    HsnicRsc rsc[HSNIC_MAX_QP];
+    HsnicRscQueue *rsc;     /* num_qp of them, from realize */
     HsnicFaults fault;      /* x-fault-* properties (tests only) */
     /*
      * Receive segment coalescing (rsc.c), reached through these from the
@@ -286,6 +321,7 @@ struct HsnicState {
      */
     void (*rsc_flush)(HsnicState *s, unsigned q, const char *why);
     void (*rsc_flush_all)(HsnicState *s, const char *why);
+    void (*rsc_discard)(HsnicState *s, unsigned q, const char *why);
     bool (*rsc_receive)(HsnicState *s, unsigned q, const uint8_t *buf,
                         size_t size, const HsnicRxDecision *dec,
                         ssize_t *ret);
@@ -422,6 +458,8 @@ typedef struct HsnicRxCmpl {
     uint32_t nbufs;
     uint16_t rsc_segs;
     uint16_t rsc_mss;
+    uint16_t rsc_l4off;
+    uint16_t rsc_inner;
 } HsnicRxCmpl;
 
 /* queue.c */
@@ -463,6 +501,11 @@ void hsnic_tx_bh(void *opaque);
 /* rx.c */
 void hsnic_rx_layout(HsnicState *s, const HsnicQueue *r, size_t size,
                      HsnicRxLayout *lay);
+void hsnic_rx_layout_l4(const HsnicQueue *r, size_t size, size_t hlen,
+                        HsnicRxLayout *lay);
+bool hsnic_rx_place(HsnicState *s, unsigned q, const uint8_t *buf,
+                    size_t size, const HsnicRxLayout *lay, HsnicRxCmpl *c,
+                    const HsnicRxDecision *dec);
 ssize_t hsnic_rx_drop(HsnicState *s, size_t size, int dstat,
                       const char *why);
 bool hsnic_rx_complete(HsnicState *s, unsigned q, size_t size,
@@ -474,10 +517,30 @@ ssize_t hsnic_receive(NetClientState *nc, const uint8_t *buf,
                       size_t size);
 void hsnic_rx_bh(void *opaque);
 
+/* Segments held in the open aggregates of RX queue @q. */
+static inline unsigned hsnic_rsc_open_segs(HsnicState *s, unsigned q)
+{
+    const HsnicRscQueue *t;
+    unsigned n = 0, i, k;
+
+    if (!s->rsc || q >= s->num_qp) {
+        return 0;
+    }
+    t = &s->rsc[q];
+    for (i = t->head, k = 0; i != HSNIC_RSC_NIL && k < HSNIC_RSC_FLOWS;
+         i = t->slot[i].next, k++) {
+        n += t->slot[i].segs;
+    }
+    return n;
+}
+
 /* rsc.c */
 void hsnic_rsc_init(HsnicState *s);
 void hsnic_rsc_flush(HsnicState *s, unsigned q, const char *why);
 void hsnic_rsc_flush_all(HsnicState *s, const char *why);
+void hsnic_rsc_discard(HsnicState *s, unsigned q, const char *why);
+void hsnic_rsc_alloc(HsnicState *s);
+void hsnic_rsc_free(HsnicState *s);
 void hsnic_rsc_bh(void *opaque);
 void hsnic_rsc_timer(void *opaque);
 void hsnic_vm_state_change(void *opaque, bool running, RunState state);

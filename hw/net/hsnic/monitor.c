@@ -79,7 +79,8 @@ static QDict *hsnic_queue_qdict(HsnicState *s, unsigned q, bool rx)
         qdict_put_int(d, "buf-len", r->buf_len);
         qdict_put_bool(d, "hds", !!(r->ctrl & HSNIC_RXQ_CTRL_HDS));
         qdict_put_bool(d, "rsc", !!(r->ctrl & HSNIC_RXQ_CTRL_RSC));
-        qdict_put_int(d, "rsc-open-segs", s->rsc[q].open ? s->rsc[q].segs : 0);
+        qdict_put_int(d, "rsc-open-segs", hsnic_rsc_open_segs(s, q));
+        qdict_put_int(d, "rsc-open", s->rsc ? s->rsc[q].nopen : 0);
         qdict_put_int(d, "hdr-addr", r->hdr_addr);
         qdict_put_int(d, "hdr-buf-len", r->hdr_buf_len);
         qdict_put_int(d, "hdr-head", r->hdr_head);

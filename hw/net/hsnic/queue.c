@@ -146,10 +146,7 @@ void hsnic_queue_error(HsnicState *s, unsigned q, bool rx,
     hsnic_latch_error(s, code, q, rx);
     if (rx) {
         /* An open aggregate is lost with the queue: nothing completes. */
-        if (s->rsc[q].open) {
-            trace_hsnic_rsc_discard(q, s->rsc[q].segs, "queue error");
-            s->rsc[q].open = false;
-        }
+        s->rsc_discard(s, q, "queue error");
         /* A frame held for this queue is dropped now, not kept forever. */
         hsnic_rx_kick(s);
     }

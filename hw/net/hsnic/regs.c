@@ -71,11 +71,8 @@ void hsnic_core_reset(HsnicState *s, const char *why)
     memset(s->txq, 0, sizeof(s->txq));
     memset(s->rxq, 0, sizeof(s->rxq));
     /* open aggregates are dropped: the driver starts from scratch */
-    memset(s->rsc, 0, sizeof(s->rsc));
-    for (v = 0; v < HSNIC_MAX_QP; v++) {
-        if (s->rsc_timer[v]) {
-            timer_del(s->rsc_timer[v]);
-        }
+    for (v = 0; v < s->num_qp; v++) {
+        hsnic_rsc_discard(s, v, "reset");
     }
     memset(s->rules, 0, sizeof(s->rules));
     hsnic_rss_defaults(s);

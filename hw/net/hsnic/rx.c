@@ -286,6 +286,29 @@ static void hsnic_rx_classify(HsnicState *s, const uint8_t *buf, size_t size,
 
 /* ---- RX: placement and delivery ---- */
 
+/* With CTRL.HDS: a TCP/UDP frame of @size bytes, @hlen of them headers. */
+void hsnic_rx_layout_l4(const HsnicQueue *r, size_t size, size_t hlen,
+                        HsnicRxLayout *lay)
+{
+    memset(lay, 0, sizeof(*lay));
+    lay->flags = HSNIC_RXC_HDR;
+    lay->hlen = hlen;
+    if (hlen > r->hdr_buf_len || hlen > size) {
+        lay->flags |= HSNIC_RXC_HDR_OVF;
+        lay->reason = HSNIC_HDS_HDR_OVF;
+        lay->pay_bytes = size;
+    } else if (size - hlen <= r->hds_thresh && size <= r->hdr_buf_len) {
+        lay->reason = HSNIC_HDS_THRESH;
+        lay->hdr_bytes = size;
+    } else {
+        lay->flags |= HSNIC_RXC_SPLIT;
+        lay->reason = HSNIC_HDS_SPLIT;
+        lay->hdr_bytes = hlen;
+        lay->pay_bytes = size - hlen;
+    }
+    lay->nbufs = DIV_ROUND_UP(lay->pay_bytes, r->buf_len);
+}
+
 void hsnic_rx_layout(HsnicState *s, const HsnicQueue *r, size_t size,
                      HsnicRxLayout *lay)
 {
@@ -309,20 +332,8 @@ void hsnic_rx_layout(HsnicState *s, const HsnicQueue *r, size_t size,
     }
     if (!frag && (l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP)) {
         hlen = net_rx_pkt_get_l5_hdr_offset(s->rx_pkt);
-        lay->hlen = hlen;
-        if (hlen > r->hdr_buf_len || hlen > size) {
-            lay->flags |= HSNIC_RXC_HDR_OVF;
-            lay->reason = HSNIC_HDS_HDR_OVF;
-            lay->pay_bytes = size;
-        } else if (size - hlen <= r->hds_thresh && size <= r->hdr_buf_len) {
-            lay->reason = HSNIC_HDS_THRESH;
-            lay->hdr_bytes = size;
-        } else {
-            lay->flags |= HSNIC_RXC_SPLIT;
-            lay->reason = HSNIC_HDS_SPLIT;
-            lay->hdr_bytes = hlen;
-            lay->pay_bytes = size - hlen;
-        }
+        hsnic_rx_layout_l4(r, size, hlen, lay);
+        return;
     } else {
         lay->reason = frag ? HSNIC_HDS_IP_FRAG : HSNIC_HDS_NO_L4;
         lay->hdr_bytes = MIN(size, r->hdr_buf_len);
@@ -396,6 +407,8 @@ bool hsnic_rx_complete(HsnicState *s, unsigned q, size_t size,
     if (flags & HSNIC_RXC_RSC) {
         cmpl.rsc_segs = cpu_to_le16(c->rsc_segs);
         cmpl.rsc_mss = cpu_to_le16(c->rsc_mss);
+        cmpl.rsc_l4off = cpu_to_le16(c->rsc_l4off);
+        cmpl.rsc_inner = cpu_to_le16(c->rsc_inner);
     }
     if (!hsnic_write_cmpl(s, q, true, &cmpl, sizeof(cmpl))) {
         return false;
@@ -439,14 +452,10 @@ static ssize_t hsnic_rx_deliver(HsnicState *s, unsigned q,
                                 const uint8_t *buf, size_t size,
                                 const HsnicRxDecision *dec)
 {
-    PCIDevice *d = PCI_DEVICE(s);
     HsnicQueue *r = &s->rxq[q];
     uint64_t *st = s->rx_qstat[q];
-    struct hsnic_rx_desc hdesc;
     HsnicRxLayout lay;
     HsnicRxCmpl c;
-    uint32_t i, idx;
-    size_t off;
 
     hsnic_rx_layout(s, r, size, &lay);
     if (lay.nbufs > r->ring_size - 1 || lay.nbufs > HSNIC_RX_MAX_BUFS) {
@@ -472,52 +481,72 @@ static ssize_t hsnic_rx_deliver(HsnicState *s, unsigned q,
         return 0;
     }
 
-    /* Local copies of every descriptor the frame uses. */
-    if ((lay.flags & HSNIC_RXC_HDR) &&
-        !hsnic_read_desc(s, q, true, r->hdr_addr, r->hdr_head, &hdesc,
-                         sizeof(hdesc))) {
+    memset(&c, 0, sizeof(c));
+    if (!hsnic_rx_place(s, q, buf, size, &lay, &c, dec)) {
         return hsnic_rx_drop(s, size, -1, "queue error");
     }
-    for (i = 0, idx = r->head; i < lay.nbufs; i++) {
+    return size;
+}
+
+/*
+ * Write a frame whose buffers are posted into RX queue @q as @lay says,
+ * and its completion: @c's RSC fields and flags, plus those of @lay and
+ * @dec. Returns false on a queue error.
+ */
+bool hsnic_rx_place(HsnicState *s, unsigned q, const uint8_t *buf,
+                    size_t size, const HsnicRxLayout *lay, HsnicRxCmpl *c,
+                    const HsnicRxDecision *dec)
+{
+    PCIDevice *d = PCI_DEVICE(s);
+    HsnicQueue *r = &s->rxq[q];
+    struct hsnic_rx_desc hdesc;
+    uint32_t i, idx;
+    size_t off;
+
+    /* Local copies of every descriptor the frame uses. */
+    if ((lay->flags & HSNIC_RXC_HDR) &&
+        !hsnic_read_desc(s, q, true, r->hdr_addr, r->hdr_head, &hdesc,
+                         sizeof(hdesc))) {
+        return false;
+    }
+    for (i = 0, idx = r->head; i < lay->nbufs; i++) {
         if (!hsnic_read_desc(s, q, true, r->desc_addr, idx, &s->rx_desc[i],
                              sizeof(s->rx_desc[i]))) {
-            return hsnic_rx_drop(s, size, -1, "queue error");
+            return false;
         }
         idx = hsnic_ring_next(r, idx);
     }
 
     /* The data: header buffer first, then the payload buffers. */
-    if (lay.hdr_bytes &&
-        pci_dma_write(d, le64_to_cpu(hdesc.addr), buf, lay.hdr_bytes)) {
+    if (lay->hdr_bytes &&
+        pci_dma_write(d, le64_to_cpu(hdesc.addr), buf, lay->hdr_bytes)) {
         trace_hsnic_err_ring_dma(q, "rx", "header buffer write",
                                  le64_to_cpu(hdesc.addr));
         hsnic_queue_error(s, q, true, HSNIC_ERR_DMA);
-        return hsnic_rx_drop(s, size, -1, "queue error");
+        return false;
     }
-    off = lay.hdr_bytes;
-    for (i = 0; i < lay.nbufs; i++) {
+    off = lay->hdr_bytes;
+    for (i = 0; i < lay->nbufs; i++) {
         uint64_t addr = le64_to_cpu(s->rx_desc[i].addr);
         size_t chunk = MIN(size - off, r->buf_len);
 
         if (pci_dma_write(d, addr, buf + off, chunk)) {
             trace_hsnic_err_ring_dma(q, "rx", "buffer write", addr);
             hsnic_queue_error(s, q, true, HSNIC_ERR_DMA);
-            return hsnic_rx_drop(s, size, -1, "queue error");
+            return false;
         }
         off += chunk;
     }
 
-    memset(&c, 0, sizeof(c));
-    c.flags = lay.flags | dec->flags | dec->csum_flags;
-    c.reason = lay.reason;
-    c.hlen = lay.hlen;
-    c.hdr_bytes = lay.hdr_bytes;
-    c.pay_bytes = lay.pay_bytes;
-    c.nbufs = lay.nbufs;
-    if (!hsnic_rx_complete(s, q, size, &c, dec)) {
-        return hsnic_rx_drop(s, size, -1, "queue error");
+    c->flags |= lay->flags | dec->flags | dec->csum_flags;
+    c->reason = lay->reason;
+    if (!c->hlen) {
+        c->hlen = lay->hlen;
     }
-    return size;
+    c->hdr_bytes = lay->hdr_bytes;
+    c->pay_bytes = lay->pay_bytes;
+    c->nbufs = lay->nbufs;
+    return hsnic_rx_complete(s, q, size, c, dec);
 }
 
 bool hsnic_rx_ready(HsnicState *s)
@@ -583,12 +612,14 @@ static ssize_t hsnic_receive_frame(HsnicState *s, const uint8_t *buf,
     }
     /* Once per frame: RSC and the completion both need them. */
     dec.csum_flags = hsnic_rx_csum_flags(s, data_valid);
+    /*
+     * RSC takes the frame, or makes way for it: delivers its flow's
+     * aggregate, and all of them if the frame needs their buffers.
+     */
     if ((s->rxq[dec.queue].ctrl & HSNIC_RXQ_CTRL_RSC) &&
         s->rsc_receive(s, dec.queue, buf, size, &dec, &ret)) {
         return ret;
     }
-    /* In ring order: the queue's aggregate first, then this frame. */
-    s->rsc_flush(s, dec.queue, "other frame");
     return hsnic_rx_deliver(s, dec.queue, buf, size, &dec);
 }
 
