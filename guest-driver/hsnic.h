@@ -256,7 +256,6 @@ struct hsnic_qp {
 	bool napi_enabled;
 	bool irq_requested;
 	bool irq_spread;	/* vector's affinity set once (the user's after) */
-	bool xps_spread;	/* TX queue's XPS map set since it last existed */
 	bool faulted;		/* bad completion seen, reset pending */
 	struct timer_list refill_timer;
 

@@ -173,7 +173,6 @@ static int hsnic_set_channels(struct net_device *netdev,
 {
 	struct hsnic_priv *priv = netdev_priv(netdev);
 	struct hsnic_cfg cfg = priv->cfg;
-	u32 i;
 
 	if (ch->rx_count || ch->tx_count || ch->other_count != 1)
 		return -EINVAL;
@@ -187,10 +186,6 @@ static int hsnic_set_channels(struct net_device *netdev,
 		return -EINVAL;
 	}
 
-	/* TX queues from the smaller count on lose their XPS maps */
-	for (i = min(ch->combined_count, priv->cfg.num_qp);
-	     i < priv->nr_qps; i++)
-		priv->qps[i].xps_spread = false;
 	cfg.num_qp = ch->combined_count;
 	return hsnic_reconfigure(priv, &cfg, NULL);
 }

@@ -100,14 +100,12 @@ static void hsnic_free_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
 	qp->irq_requested = false;
 }
 
-/* Queue pair n on CPU n (mod the CPUs, nearest node first), as NIC drivers
- * spread their queues: the vector's affinity hint (and, the first time the
- * vector is requested, its affinity), and the TX queue's XPS map, so that a
- * flow's interrupts, NAPI and transmits stay on one CPU. An affinity or XPS
- * map the user set afterwards is theirs: it survives down/up, ring, channel
- * and XDP changes (the IRQ core keeps an IRQ's affinity across free_irq()
- * and request_irq(); the stack drops the XPS map of a TX queue that goes
- * away, and hsnic_set_channels() asks for a new one).
+/* Queue pair n's vector on CPU n (mod the CPUs, nearest node first), as
+ * NIC drivers spread their queues: its affinity hint, and the first time
+ * the vector is requested its affinity, so that a queue's interrupts and
+ * NAPI stay on one CPU. An affinity the user set afterwards is theirs: the
+ * IRQ core keeps it across free_irq() and request_irq(), so it survives
+ * down/up, ring, channel and XDP changes. (Transmit: hsnic_set_xps().)
  */
 static void hsnic_spread_qp(struct hsnic_priv *priv, struct hsnic_qp *qp,
 			    int irq)
@@ -126,14 +124,6 @@ static void hsnic_spread_qp(struct hsnic_priv *priv, struct hsnic_qp *qp,
 			    "queue pair %u: IRQ %d affinity to CPU %u: %d\n",
 			    qp->idx, irq, cpu, err);
 	qp->irq_spread = true;
-	if (qp->xps_spread)
-		return;
-	err = netif_set_xps_queue(priv->netdev, mask, qp->idx);
-	if (err)
-		netdev_warn(priv->netdev,
-			    "queue pair %u: XPS map to CPU %u: %d\n",
-			    qp->idx, cpu, err);
-	qp->xps_spread = !err;
 }
 
 static int hsnic_request_qp_irq(struct hsnic_priv *priv, struct hsnic_qp *qp)
