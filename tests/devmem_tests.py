@@ -48,9 +48,7 @@ SELFTESTS = [
     ("drivers/net", "gro.py",
      {"gro.test.lro_*": "hsnic does GRO-HW, not LRO (the lro mode is for "
       "netdevsim's feature inheritance tests)",
-      "gro.test_gro_capacity.lro_*": "hsnic does GRO-HW, not LRO",
-      "gro.test_gro_capacity.*_8q": "the lab's hsnic has 4 queue pairs "
-      "(issue 18 item 3)"},
+      "gro.test_gro_capacity.lro_*": "hsnic does GRO-HW, not LRO"},
      # Left out: software GRO of PPPoE, which fails the same way on
      # virtio-net-pci (the guest kernel's GRO, not the NIC's).
      "-T 'test.sw_pppoe*'"),
