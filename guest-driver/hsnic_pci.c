@@ -340,6 +340,13 @@ static int hsnic_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	err = hsnic_read_caps(dev, regs, &caps);
 	if (err)
 		return err;
+	/* RSC completions carry rsc_l4off and rsc_inner since ABI 2.2 */
+	if (FIELD_GET(HSNIC_VERSION_MINOR_MASK, version) < 2 &&
+	    caps.features & HSNIC_F_RSC) {
+		dev_info(dev, "device ABI 2.%u: no rx-gro-hw (needs 2.2)\n",
+			 FIELD_GET(HSNIC_VERSION_MINOR_MASK, version));
+		caps.features &= ~HSNIC_F_RSC;
+	}
 
 	/* vector 0 for device events, one per queue pair after it */
 	nvec = pci_alloc_irq_vectors(pdev, HSNIC_VEC_QP(0) + 1,

@@ -81,7 +81,7 @@ typedef uint64_t __le64;
 #define HSNIC_VERSION_MAJOR_WIDTH	16
 #define HSNIC_VERSION_MAJOR_MASK	0xffff0000u
 #define HSNIC_ABI_MAJOR			2
-#define HSNIC_ABI_MINOR			1
+#define HSNIC_ABI_MINOR			2
 
 /*
  * A driver must not use the registers or descriptor bits of a feature

@@ -282,7 +282,7 @@ static void check_fields(void)
 	/* GEN is bit 0 of a completion's first byte. */
 	CHECK(HSNIC_CMPL_GEN == 1u);
 	/* Values fit the fields that carry them. */
-	CHECK(HSNIC_ABI_MAJOR == 2 && HSNIC_ABI_MINOR == 1);
+	CHECK(HSNIC_ABI_MAJOR == 2 && HSNIC_ABI_MINOR == 2);
 	CHECK(HSNIC_MAX_QP <= HSNIC_QID_RX);	/* queue id bits 6:0 */
 	CHECK(HSNIC_QID(HSNIC_MAX_QP - 1, 1) <=
 	      (HSNIC_ERR_QUEUE_MASK >> HSNIC_ERR_QUEUE_SHIFT));
