@@ -140,26 +140,34 @@ static void hsnic_get_channels(struct net_device *netdev,
 	ch->other_count = 1;
 }
 
-/* The highest queue a flow rule can deliver to: its queue, or for a rule
- * with FLOW_RSS its offset plus the highest entry of its context's table
- * (the core knows the tables, not what the offsets add to them).
+/* The highest queue a delivering flow rule (not RX_CLS_FLOW_DISC) can
+ * deliver to: its queue, or for a rule with FLOW_RSS its offset plus the
+ * highest entry of its context's table (the core knows the tables, not
+ * what the offsets add to them).
  */
+static u32 hsnic_rule_top(const struct hsnic_priv *priv,
+			  const struct ethtool_rx_flow_spec *fs, u32 rss_context)
+{
+	u32 j, off = ethtool_get_flow_spec_ring(fs->ring_cookie), top = off;
+
+	if (!(fs->flow_type & FLOW_RSS) || rss_context >= HSNIC_RSS_CTX_NUM)
+		return top;
+	for (j = 0; j < HSNIC_RSS_INDIR_SIZE; j++)
+		top = max(top, off + priv->rss[rss_context].indir[j]);
+	return top;
+}
+
+/* The highest queue any flow rule can deliver to. */
 static u32 hsnic_rules_top_queue(const struct hsnic_priv *priv)
 {
-	u32 i, j, off, top = 0;
+	u32 i, top = 0;
 
 	for (i = 0; i < HSNIC_NUM_RULES; i++) {
 		const struct hsnic_rule *r = &priv->rules[i];
 
-		if (!r->valid || r->fs.ring_cookie == RX_CLS_FLOW_DISC)
-			continue;
-		off = ethtool_get_flow_spec_ring(r->fs.ring_cookie);
-		top = max(top, off);
-		if (!(r->fs.flow_type & FLOW_RSS) ||
-		    r->rss_context >= HSNIC_RSS_CTX_NUM)
-			continue;
-		for (j = 0; j < HSNIC_RSS_INDIR_SIZE; j++)
-			top = max(top, off + priv->rss[r->rss_context].indir[j]);
+		if (r->valid && r->fs.ring_cookie != RX_CLS_FLOW_DISC)
+			top = max(top, hsnic_rule_top(priv, &r->fs,
+						      r->rss_context));
 	}
 	return top;
 }
@@ -173,16 +181,18 @@ static int hsnic_set_channels(struct net_device *netdev,
 {
 	struct hsnic_priv *priv = netdev_priv(netdev);
 	struct hsnic_cfg cfg = priv->cfg;
+	u32 top;
 
 	if (ch->rx_count || ch->tx_count || ch->other_count != 1)
 		return -EINVAL;
 	if (ch->combined_count == priv->cfg.num_qp)
 		return 0;
+	top = hsnic_rules_top_queue(priv);
 	if (ch->combined_count < priv->cfg.num_qp &&
-	    hsnic_rules_top_queue(priv) >= ch->combined_count) {
+	    top >= ch->combined_count) {
 		netdev_err(netdev,
 			   "a flow rule delivers to queue %u: cannot go down to %u channels\n",
-			   hsnic_rules_top_queue(priv), ch->combined_count);
+			   top, ch->combined_count);
 		return -EINVAL;
 	}
 
@@ -905,9 +915,8 @@ static int hsnic_rule_insert(struct hsnic_priv *priv,
 			     struct ethtool_rxnfc *cmd)
 {
 	struct ethtool_rx_flow_spec *fs = &cmd->fs;
-	struct hsnic_rss_ctx *ctx = NULL;
 	struct hsnic_rule_hw hw;
-	u32 rss_context = 0, off, q, i;
+	u32 rss_context = 0;
 	struct hsnic_rule *r;
 	int loc, err;
 
@@ -916,22 +925,16 @@ static int hsnic_rule_insert(struct hsnic_priv *priv,
 
 	if (fs->flow_type & FLOW_RSS) {
 		rss_context = cmd->rss_context;
-		ctx = hsnic_rss_ctx_get(priv, rss_context);
-		if (!ctx)
+		if (!hsnic_rss_ctx_get(priv, rss_context))
 			return -EINVAL;
 	}
 
 	/* the queue, or the offset added to what RSS picks: every queue the
 	 * rule can deliver to must exist
 	 */
-	if (fs->ring_cookie != RX_CLS_FLOW_DISC) {
-		off = ethtool_get_flow_spec_ring(fs->ring_cookie);
-		q = off;
-		for (i = 0; ctx && i < HSNIC_RSS_INDIR_SIZE; i++)
-			q = max(q, off + ctx->indir[i]);
-		if (q >= priv->cfg.num_qp)
-			return -EINVAL;
-	}
+	if (fs->ring_cookie != RX_CLS_FLOW_DISC &&
+	    hsnic_rule_top(priv, fs, rss_context) >= priv->cfg.num_qp)
+		return -EINVAL;
 
 	err = hsnic_rule_to_hw(fs, rss_context, &hw);
 	if (err)

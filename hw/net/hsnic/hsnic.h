@@ -51,10 +51,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(HsnicState, HSNIC)
  */
 #define HSNIC_RX_MAX_BUFS       DIV_ROUND_UP(HSNIC_RSC_MAX_FRAME, \
                                              HSNIC_MIN_RX_BUF)
-/* RSC: the longest header stack kept (Ethernet, 2 IP, TCP with options) */
-#define HSNIC_RSC_HDR_MAX       HSNIC_RSC_MAX_HLEN
-/* RSC: open aggregates per queue, and the bytes they may hold together */
-#define HSNIC_RSC_FLOWS         HSNIC_RSC_MAX_FLOWS
+/* RSC: the bytes a queue's open aggregates may hold together */
 #define HSNIC_RSC_HELD_MAX      (2 * 1024 * 1024)
 #define HSNIC_RSC_NIL           0xffff
 /*
@@ -194,7 +191,7 @@ typedef struct HsnicRsc {
 
 /* The open aggregates of one RX queue, oldest first. */
 typedef struct HsnicRscQueue {
-    HsnicRsc slot[HSNIC_RSC_FLOWS];
+    HsnicRsc slot[HSNIC_RSC_MAX_FLOWS];
     uint16_t head, tail;    /* age list */
     uint16_t free;          /* free list */
     uint16_t nopen;
@@ -527,7 +524,7 @@ static inline unsigned hsnic_rsc_open_segs(HsnicState *s, unsigned q)
         return 0;
     }
     t = &s->rsc[q];
-    for (i = t->head, k = 0; i != HSNIC_RSC_NIL && k < HSNIC_RSC_FLOWS;
+    for (i = t->head, k = 0; i != HSNIC_RSC_NIL && k < HSNIC_RSC_MAX_FLOWS;
          i = t->slot[i].next, k++) {
         n += t->slot[i].segs;
     }

@@ -1,7 +1,7 @@
 /*
  * QEMU hsnic: receive segment coalescing: TCP segments of a flow merged
  * into one completion, with the rules of Linux's GRO, up to
- * HSNIC_RSC_FLOWS flows open per queue
+ * HSNIC_RSC_MAX_FLOWS flows open per queue
  *
  * Copyright (c) 2026 The hsnic authors
  *
@@ -172,7 +172,7 @@ static bool hsnic_rsc_parse_hdrs(const uint8_t *buf, size_t size,
 /*
  * Parse the frame for RSC: keyed when its flow is found (so that its
  * aggregate can be delivered before it), ok when it may also join or
- * open an aggregate: headers within HSNIC_RSC_HDR_MAX, checksums right.
+ * open an aggregate: headers within HSNIC_RSC_MAX_HLEN, checksums right.
  */
 static void hsnic_rsc_parse(const uint8_t *buf, size_t size,
                             const HsnicRxDecision *dec, HsnicRscSeg *seg)
@@ -193,7 +193,7 @@ static void hsnic_rsc_parse(const uint8_t *buf, size_t size,
     }
     seg->hash = hsnic_rsc_mix(h, buf + seg->l4off, 4);
     seg->keyed = true;
-    if (seg->hlen > HSNIC_RSC_HDR_MAX) {
+    if (seg->hlen > HSNIC_RSC_MAX_HLEN) {
         return;
     }
     if (seg->nip == 1) {
@@ -366,7 +366,7 @@ void hsnic_rsc_discard(HsnicState *s, unsigned q, const char *why)
         return;
     }
     t = &s->rsc[q];
-    for (n = 0; t->head != HSNIC_RSC_NIL && n < HSNIC_RSC_FLOWS; n++) {
+    for (n = 0; t->head != HSNIC_RSC_NIL && n < HSNIC_RSC_MAX_FLOWS; n++) {
         trace_hsnic_rsc_discard(q, t->slot[t->head].segs, why);
         hsnic_rsc_unlink(t, t->head);
     }
@@ -471,7 +471,7 @@ void hsnic_rsc_flush(HsnicState *s, unsigned q, const char *why)
     HsnicRscQueue *t = &s->rsc[q];
     unsigned n;
 
-    for (n = 0; t->head != HSNIC_RSC_NIL && n < HSNIC_RSC_FLOWS; n++) {
+    for (n = 0; t->head != HSNIC_RSC_NIL && n < HSNIC_RSC_MAX_FLOWS; n++) {
         hsnic_rsc_deliver(s, q, t->head, why);
     }
     hsnic_rsc_arm(s, q);
@@ -507,7 +507,7 @@ void hsnic_rsc_timer(void *opaque)
     bool quiet = t->last_rx + (int64_t)s->rsc_usecs * SCALE_US <= now;
     unsigned n;
 
-    for (n = 0; t->head != HSNIC_RSC_NIL && n < HSNIC_RSC_FLOWS &&
+    for (n = 0; t->head != HSNIC_RSC_NIL && n < HSNIC_RSC_MAX_FLOWS &&
                 (quiet || t->slot[t->head].deadline <= now); n++) {
         hsnic_rsc_deliver(s, ref->q, t->head, quiet ? "quiet" : "age");
     }
@@ -679,13 +679,13 @@ static bool hsnic_rsc_receive(HsnicState *s, unsigned q, const uint8_t *buf,
     t->last_rx = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     hsnic_rsc_parse(buf, size, dec, &seg);
     if (seg.keyed) {
-        for (i = t->head, n = 0; i != HSNIC_RSC_NIL && n < HSNIC_RSC_FLOWS;
+        for (i = t->head, n = 0; i != HSNIC_RSC_NIL && n < HSNIC_RSC_MAX_FLOWS;
              i = t->slot[i].next, n++) {
             if (hsnic_rsc_same_flow(&t->slot[i], buf, &seg)) {
                 break;
             }
         }
-        if (i != HSNIC_RSC_NIL && n < HSNIC_RSC_FLOWS) {
+        if (i != HSNIC_RSC_NIL && n < HSNIC_RSC_MAX_FLOWS) {
             if (hsnic_rsc_can_merge(&t->slot[i], buf, &seg) &&
                 hsnic_rsc_add(s, q, i, buf, &seg)) {
                 if (seg.pay < t->slot[i].mss ||
@@ -717,8 +717,9 @@ void hsnic_rsc_alloc(HsnicState *s)
         HsnicRscQueue *t = &s->rsc[q];
 
         t->head = t->tail = HSNIC_RSC_NIL;
-        for (i = 0; i < HSNIC_RSC_FLOWS; i++) {
-            t->slot[i].next = i + 1 < HSNIC_RSC_FLOWS ? i + 1 : HSNIC_RSC_NIL;
+        for (i = 0; i < HSNIC_RSC_MAX_FLOWS; i++) {
+            t->slot[i].next = i + 1 < HSNIC_RSC_MAX_FLOWS ? i + 1
+                                                          : HSNIC_RSC_NIL;
         }
         t->free = 0;
     }
